@@ -1,0 +1,142 @@
+"""2-D transposed convolution: the adjoint (the input gradient) of Conv2D."""
+
+import numpy as np
+
+from .. import init
+from ..kernels import (
+    col2im,
+    conv2d_forward,
+    nchw_to_rows,
+)
+from .base import Layer, check_rank
+from .conv2d import check_padding, check_positive
+
+
+class Conv2DTranspose(Layer):
+    """x: (N, C_in, H, W) -> out: (N, C_out, H_out, W_out).
+
+    H_out = (H - 1) * S - 2 * P + K + output_padding for an int padding P, and
+    H_out = H * S for "same" (TensorFlow's meaning). W: (C_in, C_out, K, K), b:
+    (C_out,), PyTorch's layout.
+
+    This layer is the exact adjoint of a Conv2D from C_out to C_in channels with the
+    same weights, kernel and stride, whose input is H_out x W_out and output H x W.
+    So its forward is that convolution's input gradient (multiply, then col2im),
+    and its input gradient is that convolution's forward (im2col, then multiply).
+    """
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        bias=True,
+        rng=None,
+    ):
+        super().__init__()
+        name = "Conv2DTranspose"
+        check_positive(
+            name,
+            in_channels=in_channels,
+            out_channels=out_channels,
+            kernel_size=kernel_size,
+            stride=stride,
+        )
+        check_padding(name, padding)
+        if padding == "valid":
+            padding = 0
+        if not isinstance(output_padding, (int, np.integer)) or output_padding < 0:
+            raise ValueError(
+                f"{name}: output_padding must be an int >= 0, got {output_padding!r}"
+            )
+        if output_padding >= stride:
+            raise ValueError(
+                f"{name}: output_padding ({output_padding}) must be smaller than "
+                f"stride ({stride})"
+            )
+        if padding == "same" and output_padding:
+            raise ValueError(f"{name}: output_padding needs an int padding")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.padding = padding
+        self.output_padding = output_padding
+        shape = (in_channels, out_channels, kernel_size, kernel_size)
+        self.params["W"] = init.glorot_uniform(shape, init.default_rng(rng))
+        if bias:
+            self.params["b"] = np.zeros(out_channels, dtype=np.float32)
+        self.zero_grad()
+
+    def geometry(self, H, W):
+        """(H_out, W_out, pad_top, pad_left) for an H x W input.
+
+        The pads are those of the adjoint convolution. For "same" that is
+        TensorFlow's split of max(K - S, 0) with the odd unit at the bottom/right.
+        """
+        K, S = self.kernel_size, self.stride
+        if self.padding == "same":
+            total = max(K - S, 0)
+            H_out, W_out, pt = H * S, W * S, total // 2
+        else:
+            P, op = self.padding, self.output_padding
+            H_out = (H - 1) * S - 2 * P + K + op
+            W_out = (W - 1) * S - 2 * P + K + op
+            pt = P
+        if H_out <= 0 or W_out <= 0:
+            raise ValueError(
+                f"{self!r}: input (C, H, W) = ({self.in_channels}, {H}, {W}) gives "
+                f"an empty output ({self.out_channels}, {H_out}, {W_out})"
+            )
+        return H_out, W_out, pt, pt
+
+    def forward(self, x, training=True):
+        check_rank(self, x, 4)
+        N, C, H, W = x.shape
+        if C != self.in_channels:
+            raise ValueError(
+                f"{self!r}: expected input (N, {self.in_channels}, H, W), "
+                f"got {tuple(x.shape)}"
+            )
+        H_out, W_out, pt, pl = self.geometry(H, W)
+        Wt = self.params["W"]
+        K, S = self.kernel_size, self.stride
+
+        # multiply each input pixel by the kernel, then scatter-add the patches
+        x_rows = nchw_to_rows(np.ascontiguousarray(x, dtype=Wt.dtype))  # (N*H*W, C_in)
+        cols = x_rows @ Wt.reshape(self.in_channels, -1)  # (N*H*W, C_out*K*K)
+        out = col2im(cols, N, self.out_channels, H_out, W_out, K, S, pt, pl, H, W)
+        if "b" in self.params:
+            out += self.params["b"].reshape(1, -1, 1, 1)
+        self.cache = (x_rows, pt, pl, H, W)
+        return out
+
+    def backward(self, dout):
+        x_rows, pt, pl, H, W = self.cache
+        Wt = self.params["W"]
+        dout = np.ascontiguousarray(dout, dtype=Wt.dtype)
+
+        # dx is the adjoint convolution's forward; its patch matrix also gives dW
+        dx, cols = conv2d_forward(dout, Wt, self.stride, pt, pl, H, W)
+
+        # parameter gradients
+        dW = x_rows.T @ cols  # (C_in, C_out*K*K)
+        self.grads["W"] += dW.reshape(Wt.shape)
+        if "b" in self.params:
+            self.grads["b"] += dout.sum(axis=(0, 2, 3))
+        return dx
+
+    def output_shape(self, input_shape):
+        _, H, W = input_shape
+        H_out, W_out, _, _ = self.geometry(H, W)
+        return (self.out_channels, H_out, W_out)
+
+    def extra_repr(self):
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size="
+            f"{self.kernel_size}, stride={self.stride}, padding={self.padding!r}, "
+            f"output_padding={self.output_padding}"
+        )
