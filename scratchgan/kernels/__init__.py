@@ -8,6 +8,7 @@ from .conv import (
     im2col,
     nchw_to_rows,
     rows_to_nchw,
+    warmup,
 )
 from .reference import (
     conv2d_backward_input_ref,
@@ -26,4 +27,5 @@ __all__ = [
     "im2col",
     "nchw_to_rows",
     "rows_to_nchw",
+    "warmup",
 ]

@@ -132,3 +132,21 @@ def conv2d_backward_weight(dout, cols, K):
     C_in = cols.shape[1] // (K * K)
     dW = nchw_to_rows(dout).T @ cols  # (C_out, C_in*K*K)
     return dW.reshape(C_out, C_in, K, K)
+
+
+def warmup():
+    """Compile (or load from Numba's cache) every kernel for float32 and float64.
+
+    Returns the seconds it took: a few seconds on a first run, well under one
+    once the cache under ``__pycache__`` is warm.
+    """
+    import time
+
+    start = time.perf_counter()
+    for dtype in (np.float32, np.float64):
+        x = np.zeros((2, 2, 5, 5), dtype=dtype)
+        W = np.zeros((3, 2, 3, 3), dtype=dtype)
+        out, cols = conv2d_forward(x, W, 2, 1, 1, 3, 3)
+        conv2d_backward_input(out, W, 5, 5, 2, 1, 1)
+        conv2d_backward_weight(out, cols, 3)
+    return time.perf_counter() - start

@@ -27,6 +27,7 @@ class Layer:
         self.params = {}
         self.grads = {}
         self.cache = None
+        self.frozen = False
 
     def forward(self, x, training=True):
         raise NotImplementedError

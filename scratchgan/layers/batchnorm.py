@@ -85,8 +85,9 @@ class BatchNorm(Layer):
         x_hat, inv_std, training, axes, shape = self.cache
 
         # parameter gradients
-        self.grads["gamma"] += (dout * x_hat).sum(axis=axes)
-        self.grads["beta"] += dout.sum(axis=axes)
+        if not self.frozen:
+            self.grads["gamma"] += (dout * x_hat).sum(axis=axes)
+            self.grads["beta"] += dout.sum(axis=axes)
 
         # input gradient; in eval the statistics are constants
         dx_hat = dout * self.params["gamma"].reshape(shape)

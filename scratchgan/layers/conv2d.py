@@ -126,9 +126,10 @@ class Conv2D(Layer):
         dout = np.ascontiguousarray(dout, dtype=self.params["W"].dtype)
 
         # parameter gradients
-        self.grads["W"] += conv2d_backward_weight(dout, cols, self.kernel_size)
-        if "b" in self.params:
-            self.grads["b"] += dout.sum(axis=(0, 2, 3))
+        if not self.frozen:
+            self.grads["W"] += conv2d_backward_weight(dout, cols, self.kernel_size)
+            if "b" in self.params:
+                self.grads["b"] += dout.sum(axis=(0, 2, 3))
 
         # input gradient
         return conv2d_backward_input(dout, self.params["W"], H, W, self.stride, pt, pl)

@@ -123,10 +123,11 @@ class Conv2DTranspose(Layer):
         dx, cols = conv2d_forward(dout, Wt, self.stride, pt, pl, H, W)
 
         # parameter gradients
-        dW = x_rows.T @ cols  # (C_in, C_out*K*K)
-        self.grads["W"] += dW.reshape(Wt.shape)
-        if "b" in self.params:
-            self.grads["b"] += dout.sum(axis=(0, 2, 3))
+        if not self.frozen:
+            dW = x_rows.T @ cols  # (C_in, C_out*K*K)
+            self.grads["W"] += dW.reshape(Wt.shape)
+            if "b" in self.params:
+                self.grads["b"] += dout.sum(axis=(0, 2, 3))
         return dx
 
     def output_shape(self, input_shape):

@@ -43,9 +43,10 @@ class Dense(Layer):
 
     def backward(self, dout):
         x = self.cache
-        self.grads["W"] += dout.T @ x
-        if "b" in self.params:
-            self.grads["b"] += dout.sum(axis=0)
+        if not self.frozen:
+            self.grads["W"] += dout.T @ x
+            if "b" in self.params:
+                self.grads["b"] += dout.sum(axis=0)
         return dout @ self.params["W"]
 
     def output_shape(self, input_shape):

@@ -58,6 +58,12 @@ class Sequential(Layer):
         for layer in self.layers:
             layer.zero_grad()
 
+    def freeze(self, frozen=True):
+        """Set every layer's ``frozen`` flag (see ``scratchgan.layers.base``)."""
+        self.frozen = frozen
+        for layer in self.layers:
+            layer.frozen = frozen
+
     def astype(self, dtype):
         for layer in self.layers:
             layer.astype(dtype)

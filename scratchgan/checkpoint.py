@@ -1,0 +1,102 @@
+"""Checkpoints: one .npz holding everything a run needs to continue exactly.
+
+Keys, all plain arrays (loaded with allow_pickle=False):
+
+- ``G/<name>``, ``D/<name>``: parameters ("G/convt1.W") and non-parameter state
+  such as BatchNorm running statistics ("G/bn1.running_mean");
+- ``opt_g/<key>``, ``opt_d/<key>``: optimizer state (Adam's m, v and t);
+- ``fixed_z``: the latent batch the sample grids are drawn from;
+- ``perm``: the current epoch's shuffle order;
+- ``meta``: a JSON string with the config, epoch, step, batch position and the
+  random generator's state.
+
+Writes go to a temporary file in the same folder, are flushed to disk, then
+renamed over the old checkpoint: a crash leaves the old one or the new one, never
+a torn file.
+"""
+
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from .errors import CheckpointError
+
+FORMAT = "scratchgan-checkpoint-1"
+
+
+def save(path, G, D, opt_g, opt_d, fixed_z, perm, meta):
+    """Write a checkpoint to ``path`` atomically. meta: a JSON-able dict."""
+    arrays = {}
+    for prefix, model in (("G", G), ("D", D)):
+        for name, p in model.params.items():
+            arrays[f"{prefix}/{name}"] = p
+        for name, s in model.state().items():
+            arrays[f"{prefix}/{name}"] = s
+    for prefix, opt in (("opt_g", opt_g), ("opt_d", opt_d)):
+        for key, value in opt.state_dict().items():
+            arrays[f"{prefix}/{key}"] = value
+    arrays["fixed_z"] = fixed_z
+    arrays["perm"] = perm
+    arrays["meta"] = np.array(json.dumps(dict(meta, format=FORMAT)))
+
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", suffix=".npz", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load(path):
+    """Read a checkpoint into (arrays, meta); CheckpointError if it is unusable."""
+    if not os.path.isfile(path):
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+        meta = json.loads(str(arrays.pop("meta")))
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as e:
+        msg = f"{path}: not a readable scratchgan checkpoint ({e})"
+        raise CheckpointError(msg) from None
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a scratchgan checkpoint")
+    return arrays, meta
+
+
+def restore_model(model, arrays, prefix, path):
+    """Copy ``prefix/<name>`` arrays into ``model``; every shape must match."""
+    wanted = dict(model.params)
+    wanted.update(model.state())
+    have = {k[len(prefix) + 1 :] for k in arrays if k.startswith(prefix + "/")}
+    if set(wanted) != have:
+        raise CheckpointError(
+            f"{path}: its {prefix} has other layers than this architecture"
+        )
+    for name, target in wanted.items():
+        source = arrays[f"{prefix}/{name}"]
+        if source.shape != target.shape:
+            raise CheckpointError(
+                f"{path}: {prefix} {name} has shape {source.shape}, this "
+                f"architecture needs {target.shape}"
+            )
+        target[...] = source
+
+
+def restore_optimizer(opt, arrays, prefix, path):
+    state = {
+        k[len(prefix) + 1 :]: v for k, v in arrays.items() if k.startswith(prefix + "/")
+    }
+    try:
+        opt.load_state_dict(state)
+    except (KeyError, ValueError) as e:
+        msg = f"{path}: optimizer state {prefix} does not fit ({e})"
+        raise CheckpointError(msg) from None
