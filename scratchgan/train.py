@@ -1,0 +1,264 @@
+"""python -m scratchgan.train: train the DCGAN on MNIST from the command line."""
+
+import sys
+
+from .cli import (
+    ArgumentParser,
+    digit_list,
+    fail,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    set_threads,
+    setup_logging,
+    unit_interval,
+)
+from .config import PRESETS, TrainConfig, resolve
+from .errors import ScratchganError
+from .loop import Divergence
+
+PROG = "scratchgan-train"
+DEFAULTS = TrainConfig()
+
+
+def build_parser():
+    p = ArgumentParser(
+        prog=PROG,
+        description="Train a DCGAN on MNIST with hand-written backprop. Model and "
+        "optimiser flags default to the chosen preset's values.",
+    )
+    p.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        default="default",
+        help="settings bundle: default (fastest to digits on a CPU), "
+        "tf-tutorial, dcgan-paper (default: %(default)s)",
+    )
+
+    data = p.add_argument_group("data")
+    data.add_argument(
+        "--data",
+        metavar="PATH",
+        help="MNIST folder, IDX file or mnist.npz (default: "
+        "$SCRATCHGAN_DATA, the cache, a download, else the "
+        "offline 5,000-digit sample)",
+    )
+    data.add_argument(
+        "--subset",
+        type=positive_int,
+        metavar="N",
+        help="train on the first N images only",
+    )
+    data.add_argument(
+        "--classes",
+        type=digit_list,
+        metavar="D,D,...",
+        help="train on these digits only, e.g. 0,1,7",
+    )
+
+    model = p.add_argument_group("model (preset decides when not given)")
+    model.add_argument(
+        "--width",
+        type=positive_float,
+        help="multiplier for every channel count (preset)",
+    )
+    model.add_argument(
+        "--latent-dim",
+        type=positive_int,
+        help=f"size of z (default {DEFAULTS.latent_dim})",
+    )
+    model.add_argument(
+        "--negative-slope", type=unit_interval, help="LeakyReLU slope (preset)"
+    )
+    model.add_argument(
+        "--dropout",
+        type=unit_interval,
+        help=f"discriminator dropout (default {DEFAULTS.dropout})",
+    )
+    model.add_argument(
+        "--init",
+        choices=["glorot", "dcgan"],
+        help="weight init: Glorot-uniform or N(0, 0.02) (preset)",
+    )
+
+    opt = p.add_argument_group("optimisation (preset decides when not given)")
+    opt.add_argument("--epochs", type=positive_int, help="epochs to train (preset)")
+    opt.add_argument("--batch-size", type=positive_int, help="batch size (preset)")
+    opt.add_argument(
+        "--lr", type=positive_float, help="Adam learning rate of both networks (preset)"
+    )
+    opt.add_argument("--lr-g", type=positive_float, help="generator learning rate")
+    opt.add_argument("--lr-d", type=positive_float, help="discriminator learning rate")
+    opt.add_argument("--beta1", type=unit_interval, help="Adam beta1 (preset)")
+    opt.add_argument("--beta2", type=unit_interval, help="Adam beta2 (preset)")
+    opt.add_argument(
+        "--g-loss",
+        choices=["non-saturating", "minimax"],
+        help="generator loss: -log D(G(z)) or log(1 - D(G(z))) "
+        f"(default {DEFAULTS.g_loss})",
+    )
+    opt.add_argument(
+        "--d-steps",
+        type=positive_int,
+        help="discriminator steps per generator step (default 1)",
+    )
+    opt.add_argument(
+        "--label-smoothing",
+        type=unit_interval,
+        help="real target becomes 1 - this (default 0)",
+    )
+    opt.add_argument(
+        "--update",
+        choices=["alternating", "simultaneous"],
+        help="D then G, or both from one forward pass as in the "
+        "TensorFlow tutorial (default alternating)",
+    )
+
+    run = p.add_argument_group("run")
+    run.add_argument(
+        "--out", metavar="DIR", help="run folder (default: a new folder under runs/)"
+    )
+    run.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="allow --out to be a folder that already holds files",
+    )
+    run.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue the run in RUN_DIR from its checkpoint "
+        "(only --epochs may change)",
+    )
+    run.add_argument(
+        "--seed", type=non_negative_int, help=f"random seed (default {DEFAULTS.seed})"
+    )
+    run.add_argument(
+        "--log-every",
+        type=positive_int,
+        help=f"steps between metrics records (default {DEFAULTS.log_every})",
+    )
+    run.add_argument(
+        "--eval-every",
+        type=non_negative_int,
+        help="steps between quality metrics (0: never)",
+    )
+    run.add_argument(
+        "--threads",
+        type=positive_int,
+        help="threads for kernels and BLAS (default: all cores)",
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="two steps on 64 images, to check the set-up",
+    )
+    run.add_argument(
+        "--summary",
+        action="store_true",
+        help="print the layers, output shapes and parameter counts, then exit",
+    )
+    run.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar, only one line per epoch",
+    )
+    return p
+
+
+# flags that are not config fields
+RUN_FLAGS = {"preset", "out", "overwrite", "resume", "summary", "no_progress", "lr"}
+
+
+def config_from_args(args):
+    overrides = {k: v for k, v in vars(args).items() if k not in RUN_FLAGS}
+    if args.lr is not None:
+        overrides["lr_g"] = overrides["lr_g"] or args.lr
+        overrides["lr_d"] = overrides["lr_d"] or args.lr
+    if args.dry_run:
+        overrides.update(epochs=1, subset=64, batch_size=32, log_every=1)
+    else:
+        overrides["dry_run"] = None
+    return resolve(args.preset, overrides)
+
+
+def resumed_config(args):
+    """The config saved in the run folder, with --epochs as the only change."""
+    from .trainer import read_run_config
+
+    given = [
+        k
+        for k, v in vars(args).items()
+        if k not in ("resume", "epochs", "no_progress", "threads", "preset")
+        and v not in (None, False)
+    ]
+    if given or args.preset != "default":
+        names = ", ".join("--" + k.replace("_", "-") for k in given or ["preset"])
+        raise ScratchganError(
+            f"--resume takes its settings from the run; drop {names} "
+            "(only --epochs may change)"
+        )
+    cfg = read_run_config(args.resume)
+    if args.epochs is not None:
+        cfg = resolve(cfg.preset, dict(vars(cfg), epochs=args.epochs))
+    return cfg
+
+
+def print_summary(cfg):
+    import numpy as np
+
+    from .models import IMAGE_SHAPE
+    from .trainer import build_models
+
+    G, D, _, _ = build_models(cfg, np.random.default_rng(cfg.seed))
+    for title, model, shape in (
+        ("Generator", G, (cfg.latent_dim,)),
+        ("Discriminator", D, IMAGE_SHAPE),
+    ):
+        print(f"{title}: input {shape}")
+        print(f"  {'layer':<12} {'output shape':<16} {'params':>10}")
+        for name, _, out, count in model.summary(shape):
+            print(f"  {name:<12} {str(out):<16} {count:>10,}")
+        print(f"  {'total':<29} {model.num_params():>10,}")
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    setup_logging()
+    try:
+        if args.resume:
+            cfg = resumed_config(args)
+            out_dir = args.resume
+        else:
+            cfg = config_from_args(args)
+            out_dir = args.out or None
+        if args.summary:
+            print_summary(cfg)
+            return 0
+        limiter = set_threads(cfg.threads) if cfg.threads else None
+
+        from .trainer import default_out_dir, prepare_out_dir, train
+
+        if not args.resume:
+            out_dir = out_dir or default_out_dir()
+            prepare_out_dir(out_dir, args.overwrite)
+        print(f"run folder: {out_dir}  (preset {cfg.preset}, seed {cfg.seed})")
+        run = train(
+            cfg, out_dir, resume=bool(args.resume), show_progress=not args.no_progress
+        )
+        del limiter
+    except ScratchganError as e:
+        return fail(PROG, e)
+    except Divergence as e:
+        return fail(PROG, e, status=1)
+    if run.status == "stopped":
+        print(
+            f"interrupted: checkpoint written; continue with "
+            f"python -m scratchgan.train --resume {out_dir}"
+        )
+        return 130
+    print(f"done: samples, curves and checkpoint are in {out_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

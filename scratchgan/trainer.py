@@ -1,0 +1,363 @@
+"""A training run on disk: its folder, the epoch loop, samples, checkpoints, resume.
+
+Layout of a run folder:
+
+    config.json          every resolved setting, the seed and the version
+    metrics.jsonl        one JSON record per logged step (no wall-clock fields, so
+                         the same seed gives the same file)
+    samples/epoch_0001.png ...   8x8 grids from one fixed latent batch, G in eval
+    progress.gif         the grids in order
+    curves.png           losses, D(x) and D(G(z)) over steps
+    checkpoint.npz       the latest checkpoint (see scratchgan.checkpoint)
+"""
+
+import json
+import logging
+import os
+import signal
+import time
+
+import numpy as np
+from tqdm import tqdm
+
+from . import __version__, checkpoint, viz
+from .config import ARCHITECTURE_FIELDS, TrainConfig
+from .data import load_mnist, to_float, to_uint8
+from .errors import CheckpointError, ScratchganError
+from .kernels import warmup
+from .loop import Divergence, check_finite, draw_noise, train_step
+from .models import build_discriminator, build_generator
+from .optimizers import Adam
+
+logger = logging.getLogger("scratchgan")
+
+N_FIXED = 64  # samples in each grid: 8 x 8
+
+
+def build_models(cfg, rng):
+    """G, D and their Adam optimizers for ``cfg``, initialised from ``rng``."""
+    G = build_generator(
+        latent_dim=cfg.latent_dim,
+        width=cfg.width,
+        negative_slope=cfg.negative_slope,
+        bn_momentum=cfg.bn_momentum,
+        bn_eps=cfg.bn_eps,
+        init_scheme=cfg.init,
+        rng=rng,
+    )
+    D = build_discriminator(
+        width=cfg.width,
+        negative_slope=cfg.negative_slope,
+        dropout=cfg.dropout,
+        init_scheme=cfg.init,
+        rng=rng,
+    )
+    betas = (cfg.beta1, cfg.beta2)
+    opt_g = Adam(G.params, G.grads, lr=cfg.lr_g, betas=betas)
+    opt_d = Adam(D.params, D.grads, lr=cfg.lr_d, betas=betas)
+    return G, D, opt_g, opt_d
+
+
+def is_run_dir(path):
+    """True if ``path`` holds a config.json written by scratchgan."""
+    try:
+        with open(os.path.join(path, "config.json")) as f:
+            return "scratchgan_version" in json.load(f)
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def read_run_config(run_dir):
+    """The TrainConfig saved in a run folder."""
+    path = os.path.join(run_dir, "config.json")
+    if not is_run_dir(run_dir):
+        raise CheckpointError(f"{run_dir}: not a scratchgan run (no valid config.json)")
+    with open(path) as f:
+        d = json.load(f)
+    d.pop("scratchgan_version", None)
+    try:
+        return TrainConfig.from_dict(d)
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"{path}: unusable config ({e})") from None
+
+
+def prepare_out_dir(path, overwrite):
+    """Create the run folder, refusing to clobber one that holds other files."""
+    if os.path.exists(path):
+        if not os.path.isdir(path):
+            raise ScratchganError(f"--out {path}: exists and is not a folder")
+        if os.listdir(path) and not overwrite:
+            kind = "a scratchgan run" if is_run_dir(path) else "not a scratchgan run"
+            raise ScratchganError(
+                f"--out {path}: folder exists, is not empty and is {kind}; "
+                "use --resume to continue a run or --overwrite to reuse the folder"
+            )
+    try:
+        os.makedirs(os.path.join(path, "samples"), exist_ok=True)
+        probe = os.path.join(path, ".write-test")
+        with open(probe, "w") as f:
+            f.write("ok")
+        os.unlink(probe)
+    except OSError as e:
+        raise ScratchganError(
+            f"--out {path}: cannot write there ({e.strerror})"
+        ) from None
+
+
+def default_out_dir():
+    """runs/YYYYmmdd-HHMMSS, with a suffix if that already exists."""
+    base = os.path.join("runs", time.strftime("%Y%m%d-%H%M%S"))
+    path, i = base, 1
+    while os.path.exists(path):
+        i += 1
+        path = f"{base}-{i}"
+    return path
+
+
+class StopRequest:
+    """Turns the first Ctrl-C into a flag the loop checks between steps, so the
+    checkpoint it writes holds a consistent state; a second Ctrl-C aborts."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGINT, self._previous)
+
+
+class Run:
+    """One training run in ``out_dir``: fresh from ``cfg``, or resumed."""
+
+    def __init__(self, cfg, out_dir, echo=print):
+        self.cfg = cfg
+        self.out_dir = out_dir
+        self.echo = echo
+        self.rng = np.random.default_rng(cfg.seed)
+        self.G, self.D, self.opt_g, self.opt_d = build_models(cfg, self.rng)
+        self.fixed_z = draw_noise(self.rng, N_FIXED, cfg.latent_dim)
+        self.epoch = 0  # epochs finished
+        self.batch = 0  # batches done in the current epoch
+        self.step = 0  # training steps done in all
+        self.perm = None  # the current epoch's shuffle order
+
+    def path(self, *parts):
+        return os.path.join(self.out_dir, *parts)
+
+    # checkpoints
+
+    def save(self):
+        meta = {
+            "config": json.loads(self.cfg.to_json()),
+            "epoch": self.epoch,
+            "batch": self.batch,
+            "step": self.step,
+            "rng": self.rng.bit_generator.state,
+        }
+        perm = self.perm if self.perm is not None else np.zeros(0, np.int64)
+        checkpoint.save(
+            self.path("checkpoint.npz"),
+            self.G,
+            self.D,
+            self.opt_g,
+            self.opt_d,
+            self.fixed_z,
+            perm,
+            meta,
+        )
+
+    def restore(self, path):
+        """Load a checkpoint; the config's architecture must match this run's."""
+        arrays, meta = checkpoint.load(path)
+        saved = meta.get("config", {})
+        for field in ARCHITECTURE_FIELDS:
+            if saved.get(field) != getattr(self.cfg, field):
+                raise CheckpointError(
+                    f"{path}: built with {field}={saved.get(field)}, "
+                    f"this run has {field}={getattr(self.cfg, field)}"
+                )
+        checkpoint.restore_model(self.G, arrays, "G", path)
+        checkpoint.restore_model(self.D, arrays, "D", path)
+        checkpoint.restore_optimizer(self.opt_g, arrays, "opt_g", path)
+        checkpoint.restore_optimizer(self.opt_d, arrays, "opt_d", path)
+        try:
+            self.fixed_z[...] = arrays["fixed_z"]
+            self.perm = arrays["perm"] if arrays["perm"].size else None
+            self.epoch = int(meta["epoch"])
+            self.batch = int(meta["batch"])
+            self.step = int(meta["step"])
+            self.rng.bit_generator.state = meta["rng"]
+        except (KeyError, ValueError, TypeError) as e:
+            raise CheckpointError(f"{path}: incomplete checkpoint ({e})") from None
+
+    # outputs
+
+    def write_config(self):
+        d = json.loads(self.cfg.to_json())
+        d["scratchgan_version"] = __version__
+        tmp = self.path("config.json.tmp")
+        with open(tmp, "w") as f:
+            json.dump(d, f, indent=2, sort_keys=True)
+            f.write("\n")
+        os.replace(tmp, self.path("config.json"))
+
+    def truncate_metrics(self):
+        """Drop records past the checkpoint's step, so that a resumed run's file
+        equals the one an uninterrupted run writes."""
+        path = self.path("metrics.jsonl")
+        if not os.path.exists(path):
+            return
+        keep = [r for r in viz.read_metrics(path) if r.get("step", 0) <= self.step]
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            for r in keep:
+                f.write(json.dumps(r) + "\n")
+        os.replace(tmp, path)
+
+    def log_metrics(self, record):
+        with open(self.path("metrics.jsonl"), "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def save_samples(self):
+        fake = self.G.forward(self.fixed_z, training=False)
+        name = f"epoch_{self.epoch:04d}.png"
+        viz.save_png(viz.grid(to_uint8(fake)), self.path("samples", name))
+        frames = sorted(os.listdir(self.path("samples")))
+        frames = [self.path("samples", f) for f in frames if f.endswith(".png")]
+        viz.save_gif(frames, self.path("progress.gif"))
+        viz.plot_curves(
+            viz.read_metrics(self.path("metrics.jsonl")), self.path("curves.png")
+        )
+
+    # the loop
+
+    def fit(self, images, show_progress=True):
+        """Train until cfg.epochs epochs are done, or until Ctrl-C.
+
+        images: float32 (N, 1, 28, 28) in [-1, 1]. Returns "done" or "stopped".
+        """
+        cfg = self.cfg
+        per_step = cfg.batch_size * (1 if cfg.update == "simultaneous" else cfg.d_steps)
+        steps_per_epoch = len(images) // per_step
+        if steps_per_epoch == 0:
+            raise ScratchganError(
+                f"--batch-size {cfg.batch_size}: larger than the {len(images)} "
+                f"training images (times --d-steps {cfg.d_steps})"
+            )
+        with StopRequest() as stop:
+            while self.epoch < cfg.epochs:
+                if self.batch == 0:
+                    self.perm = self.rng.permutation(len(images))
+                bar = tqdm(
+                    total=steps_per_epoch,
+                    initial=self.batch,
+                    desc=f"epoch {self.epoch + 1}/{cfg.epochs}",
+                    disable=not show_progress,
+                    leave=False,
+                    dynamic_ncols=True,
+                )
+                start, done = time.perf_counter(), 0
+                while self.batch < steps_per_epoch:
+                    metrics = self._one_step(images, per_step)
+                    done += 1
+                    self.batch += 1
+                    rate = done * cfg.batch_size / (time.perf_counter() - start)
+                    bar.set_postfix_str(
+                        f"d_loss {metrics['d_loss']:.3f} g_loss "
+                        f"{metrics['g_loss']:.3f} D(x) {metrics['d_real']:.2f} "
+                        f"D(G(z)) {metrics['d_fake']:.2f} {rate:.0f} img/s"
+                    )
+                    bar.update(1)
+                    if stop.requested:
+                        bar.close()
+                        self.save()
+                        return "stopped"
+                bar.close()
+                elapsed = time.perf_counter() - start
+                self.epoch += 1
+                self.batch = 0
+                check_finite(self.G, "generator")
+                check_finite(self.D, "discriminator")
+                self.save_samples()
+                self.save()
+                self.echo(
+                    f"epoch {self.epoch:4d}/{cfg.epochs}  step {self.step:6d}  "
+                    f"d_loss {metrics['d_loss']:.3f}  g_loss {metrics['g_loss']:.3f}  "
+                    f"D(x) {metrics['d_real']:.3f}  D(G(z)) {metrics['d_fake']:.3f}  "
+                    f"{done * cfg.batch_size / elapsed:6.0f} img/s  {elapsed:6.1f} s"
+                )
+        return "done"
+
+    def _one_step(self, images, per_step):
+        cfg = self.cfg
+        lo = self.batch * per_step
+        idx = self.perm[lo : lo + per_step]
+        reals = [
+            images[idx[i : i + cfg.batch_size]]
+            for i in range(0, per_step, cfg.batch_size)
+        ]
+        metrics = train_step(
+            self.G,
+            self.D,
+            self.opt_g,
+            self.opt_d,
+            reals,
+            self.rng,
+            latent_dim=cfg.latent_dim,
+            g_loss=cfg.g_loss,
+            label_smoothing=cfg.label_smoothing,
+            update=cfg.update,
+        )
+        self.step += 1
+        if self.step % cfg.log_every == 0:
+            record = {"step": self.step, "epoch": self.epoch + 1}
+            record.update({k: round(v, 6) for k, v in metrics.items()})
+            self.log_metrics(record)
+        return metrics
+
+
+def load_training_images(cfg):
+    """The training images of ``cfg`` as float32 (N, 1, 28, 28) in [-1, 1]."""
+    images, _ = load_mnist(
+        cfg.data, split="train", subset=cfg.subset, classes=cfg.classes
+    )
+    return to_float(images)
+
+
+def train(cfg, out_dir, resume=False, show_progress=True, echo=print):
+    """Run (or resume) training in ``out_dir``; returns the Run.
+
+    Raises ScratchganError subclasses for bad input and Divergence if the losses
+    or weights stop being finite (the last checkpoint is left as it was).
+    """
+    run = Run(cfg, out_dir, echo)
+    if resume:
+        run.restore(run.path("checkpoint.npz"))
+        run.truncate_metrics()
+        echo(f"resuming {out_dir} at epoch {run.epoch + 1}, step {run.step}")
+    images = load_training_images(cfg)
+
+    # compile (or load) the kernels now, so no step's timing includes it
+    seconds = warmup()
+    echo(f"numba kernels ready in {seconds:.1f} s")
+    run.write_config()
+    if not resume:
+        open(run.path("metrics.jsonl"), "w").close()
+    try:
+        status = run.fit(images, show_progress)
+    except Divergence as e:
+        raise Divergence(
+            f"training diverged at step {run.step}: {e}; the last good checkpoint "
+            f"(epoch {run.epoch}) is {run.path('checkpoint.npz')}"
+        ) from None
+    run.status = status
+    return run
