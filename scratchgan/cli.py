@@ -69,17 +69,26 @@ def digit_list(text):
     return digits
 
 
+class StdoutHandler(logging.StreamHandler):
+    """A log handler that writes to whatever ``sys.stdout`` is when a message
+    comes, so a replaced stdout (a test's capture, a pipe) is always honoured."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
 def setup_logging():
     """Send the package's INFO messages (data source, counts) to stdout."""
     logger = logging.getLogger("scratchgan")
-    handler = next((h for h in logger.handlers if getattr(h, "scratchgan", 0)), None)
-    if handler is None:
-        handler = logging.StreamHandler()
-        handler.scratchgan = True
+    if not any(isinstance(h, StdoutHandler) for h in logger.handlers):
+        handler = StdoutHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
-    # the current stdout, which may have been replaced since the last call
-    handler.setStream(sys.stdout)
     logger.setLevel(logging.INFO)
     logger.propagate = False
 
