@@ -285,8 +285,11 @@ class Run:
                 elapsed = time.perf_counter() - start
                 self.epoch += 1
                 self.batch = 0
-                check_finite(self.G, "generator")
-                check_finite(self.D, "discriminator")
+                try:
+                    check_finite(self.G, "generator")
+                    check_finite(self.D, "discriminator")
+                except Divergence as e:
+                    raise Divergence(f"after step {self.step}: {e}") from None
                 self.save_samples()
                 self.save()
                 self.echo(
@@ -305,18 +308,21 @@ class Run:
             images[idx[i : i + cfg.batch_size]]
             for i in range(0, per_step, cfg.batch_size)
         ]
-        metrics = train_step(
-            self.G,
-            self.D,
-            self.opt_g,
-            self.opt_d,
-            reals,
-            self.rng,
-            latent_dim=cfg.latent_dim,
-            g_loss=cfg.g_loss,
-            label_smoothing=cfg.label_smoothing,
-            update=cfg.update,
-        )
+        try:
+            metrics = train_step(
+                self.G,
+                self.D,
+                self.opt_g,
+                self.opt_d,
+                reals,
+                self.rng,
+                latent_dim=cfg.latent_dim,
+                g_loss=cfg.g_loss,
+                label_smoothing=cfg.label_smoothing,
+                update=cfg.update,
+            )
+        except Divergence as e:
+            raise Divergence(f"at step {self.step + 1}: {e}") from None
         self.step += 1
         if self.step % cfg.log_every == 0:
             record = {"step": self.step, "epoch": self.epoch + 1}
@@ -355,9 +361,11 @@ def train(cfg, out_dir, resume=False, show_progress=True, echo=print):
     try:
         status = run.fit(images, show_progress)
     except Divergence as e:
-        raise Divergence(
-            f"training diverged at step {run.step}: {e}; the last good checkpoint "
-            f"(epoch {run.epoch}) is {run.path('checkpoint.npz')}"
-        ) from None
+        ckpt = run.path("checkpoint.npz")
+        if os.path.exists(ckpt):
+            kept = f"the last good checkpoint is {ckpt}"
+        else:
+            kept = "no checkpoint had been written yet"
+        raise Divergence(f"training diverged {e}; {kept}") from None
     run.status = status
     return run

@@ -300,3 +300,53 @@ def test_bad_data_path_exits_2(tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert str(tmp_path / "missing") in err and len(err.strip().splitlines()) == 1
+
+
+def test_divergence_stops_and_keeps_the_last_checkpoint(
+    tiny_mnist, tmp_path, capsys, monkeypatch
+):
+    run = tmp_path / "run"
+    assert main(SMALL + ["--epochs", "1", "--subset", "64", "--out", str(run)]) == 0
+    good = (run / "checkpoint.npz").read_bytes()
+
+    # the next step's loss comes out NaN
+    import scratchgan.trainer as trainer
+
+    real_step = trainer.train_step
+    calls = []
+
+    def poisoned(*args, **kwargs):
+        calls.append(1)
+        metrics = real_step(*args, **kwargs)
+        if len(calls) == 1:
+            from scratchgan.loop import Divergence
+
+            raise Divergence("g_loss became nan")
+        return metrics
+
+    monkeypatch.setattr(trainer, "train_step", poisoned)
+    capsys.readouterr()
+    assert main(["--resume", str(run), "--epochs", "2", "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "diverged" in err and "checkpoint" in err
+    assert len(err.strip().splitlines()) == 1
+    assert (run / "checkpoint.npz").read_bytes() == good
+
+
+def test_nan_weights_are_caught(tiny_mnist, tmp_path, capsys, monkeypatch):
+    import scratchgan.trainer as trainer
+
+    real_step = trainer.train_step
+
+    def corrupting(G, *args, **kwargs):
+        metrics = real_step(G, *args, **kwargs)
+        G.params["convt1.W"][0, 0, 0, 0] = np.nan
+        return metrics
+
+    monkeypatch.setattr(trainer, "train_step", corrupting)
+    run = tmp_path / "run"
+    assert main(SMALL + ["--epochs", "1", "--subset", "64", "--out", str(run)]) == 1
+    err = capsys.readouterr().err
+    # the NaN weight poisons the next step's losses, which stop the run
+    assert "diverged at step 2" in err and "no checkpoint" in err
+    assert not (run / "checkpoint.npz").exists()
