@@ -153,7 +153,7 @@ class Conv2D(Layer):
 
         # parameter gradients (a frozen layer only passes the gradient on)
         if not self.frozen:
-            dW = dout_rows.T @ cols  # (C_out, K*K*C_in)
+            dW = cols.T @ dout_rows  # (K*K*C_in, C_out)
             self.grads["W"] += weight_from_matrix(dW, self.in_channels, K)
             if "b" in self.params:
                 self.grads["b"] += dout_rows.sum(axis=0)

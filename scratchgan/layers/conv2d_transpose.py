@@ -147,7 +147,7 @@ class Conv2DTranspose(Layer):
 
         # parameter gradients, from the same patch matrix
         if not self.frozen:
-            dW = x_rows.T @ cols  # (C_in, K*K*C_out)
+            dW = cols.T @ x_rows  # (K*K*C_out, C_in)
             self.grads["W"] += weight_from_matrix(dW, self.out_channels, K)
             if "b" in self.params:
                 self.grads["b"] += dout.sum(axis=(0, 2, 3))
