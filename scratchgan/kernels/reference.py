@@ -1,4 +1,4 @@
-"""Plain NumPy versions of the convolution kernels: slow, obvious, the test oracle.
+"""Plain NumPy versions of every kernel: slow, obvious, the test oracle.
 
 Each loops over the K*K kernel taps only; for one tap (kh, kw) the input pixels it
 reads form a strided slice of the padded input, so the whole batch is handled by one
@@ -57,3 +57,60 @@ def conv2d_backward_weight_ref(dout, x, K, S, pt, pl):
             tap = xp[:, :, kh : kh + S * OH : S, kw : kw + S * OW : S]
             dW[:, :, kh, kw] = np.einsum("nohw,nchw->oc", dout, tap)
     return dW
+
+
+def im2col_ref(x, K, S, pt, pl, OH, OW):
+    """x: (N, C, H, W) -> cols: (N*OH*OW, K*K*C), column (kh*K + kw)*C + c."""
+    N, C = x.shape[:2]
+    xp = _padded(x, K, S, pt, pl, OH, OW)
+    taps = [
+        xp[:, :, kh : kh + S * OH : S, kw : kw + S * OW : S]
+        for kh in range(K)
+        for kw in range(K)
+    ]
+    cols = np.stack(taps, axis=1)  # (N, K*K, C, OH, OW)
+    return cols.transpose(0, 3, 4, 1, 2).reshape(N * OH * OW, K * K * C)
+
+
+def leaky_relu_forward_ref(x, slope):
+    """x where x > 0, else slope * x."""
+    return np.where(x > 0, x, x * slope)
+
+
+def leaky_relu_backward_ref(dout, x, slope):
+    """dout where x > 0, else slope * dout."""
+    return np.where(x > 0, dout, dout * slope)
+
+
+def dropout_forward_ref(x, u, p, scale):
+    """(out, mask) with mask = scale where u >= p, else 0."""
+    mask = np.where(u >= p, scale, 0).astype(x.dtype)
+    return x * mask, mask
+
+
+def batchnorm_stats_ref(x):
+    """x: (N, C, L) -> per-channel mean and biased variance, (C,) each."""
+    return x.mean(axis=(0, 2), dtype=np.float64), x.var(axis=(0, 2), dtype=np.float64)
+
+
+def batchnorm_apply_ref(x, mean, inv_std, gamma, beta):
+    """out = gamma * (x - mean) * inv_std + beta for x: (N, C, L), the rest (C,)."""
+    c = (1, -1, 1)
+    x_hat = (x - mean.reshape(c)) * inv_std.reshape(c)
+    return gamma.reshape(c) * x_hat + beta.reshape(c)
+
+
+def batchnorm_backward_ref(dout, x, mean, inv_std, gamma, training):
+    """(dx, dgamma, dbeta) for x, dout: (N, C, L), the staged textbook form."""
+    c = (1, -1, 1)
+    x_hat = (x - mean.reshape(c)) * inv_std.reshape(c)
+    dgamma = (dout * x_hat).sum(axis=(0, 2))
+    dbeta = dout.sum(axis=(0, 2))
+    dx_hat = dout * gamma.reshape(c)
+    if not training:
+        return dx_hat * inv_std.reshape(c), dgamma, dbeta
+    M = x.shape[0] * x.shape[2]
+    sum_dx_hat = dx_hat.sum(axis=(0, 2)).reshape(c)
+    sum_dx_hat_x_hat = (dx_hat * x_hat).sum(axis=(0, 2)).reshape(c)
+    dx = (inv_std.reshape(c) / M) * (M * dx_hat - sum_dx_hat - x_hat * sum_dx_hat_x_hat)
+    return dx, dgamma, dbeta

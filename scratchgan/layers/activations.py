@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..kernels.elementwise import leaky_relu_backward, leaky_relu_forward
 from .base import Layer
 
 
@@ -13,13 +14,21 @@ class LeakyReLU(Layer):
         self.negative_slope = negative_slope
 
     def forward(self, x, training=True):
-        positive = x > 0
-        self.cache = positive
-        return np.where(positive, x, x * x.dtype.type(self.negative_slope))
+        # one fused pass; keeping x (not a mask) costs no extra memory
+        x = np.ascontiguousarray(x)
+        out = np.empty_like(x)
+        slope = x.dtype.type(self.negative_slope)
+        leaky_relu_forward(x.reshape(-1), slope, out.reshape(-1))
+        self.cache = x
+        return out
 
     def backward(self, dout):
-        positive = self.cache
-        return np.where(positive, dout, dout * dout.dtype.type(self.negative_slope))
+        x = self.cache
+        dout = np.ascontiguousarray(dout, dtype=x.dtype)
+        dx = np.empty_like(x)
+        slope = x.dtype.type(self.negative_slope)
+        leaky_relu_backward(dout.reshape(-1), x.reshape(-1), slope, dx.reshape(-1))
+        return dx
 
     def output_shape(self, input_shape):
         return tuple(input_shape)

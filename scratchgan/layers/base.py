@@ -12,6 +12,10 @@ A layer maps an input batch to an output batch and back:
   run backward through the discriminator twice (real batch, fake batch) and sum.
 - ``zero_grad()`` clears ``self.grads`` before the next accumulation.
 
+A layer whose ``input_grad`` flag is False may skip the input gradient and return
+None from ``backward`` (its input is data, not the output of a trained layer);
+``Sequential.backward(dout, input_grad=False)`` sets it for its first layer.
+
 ``self.params`` and ``self.grads`` are dicts of arrays with the same keys (``W``,
 ``b``, ``gamma``, ``beta``). An optimizer updates ``params`` in place, so a layer must
 never rebind a parameter array after construction.
@@ -28,6 +32,8 @@ class Layer:
         self.grads = {}
         self.cache = None
         self.frozen = False
+        self.input_grad = True
+        self._work = {}
 
     def forward(self, x, training=True):
         raise NotImplementedError
@@ -49,6 +55,19 @@ class Layer:
                 self.grads[name] = np.zeros_like(p)
             else:
                 g.fill(0)
+
+    def workspace(self, name, shape, dtype):
+        """A scratch array kept on the layer and reused by later calls.
+
+        Its contents are undefined. Reusing one buffer per use spares the OS work
+        of mapping (and zeroing) fresh pages for every large temporary, every
+        step. Never return a workspace to the caller: the next call overwrites it.
+        """
+        buf = self._work.get(name)
+        if buf is None or buf.shape != tuple(shape) or buf.dtype != dtype:
+            buf = np.empty(shape, dtype=dtype)
+            self._work[name] = buf
+        return buf
 
     def astype(self, dtype):
         """Cast parameters (and any state) to ``dtype`` in place; returns self.

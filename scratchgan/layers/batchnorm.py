@@ -2,6 +2,12 @@
 
 import numpy as np
 
+from ..kernels.elementwise import (
+    batchnorm_apply,
+    batchnorm_backward,
+    batchnorm_stats,
+    channel_blocks,
+)
 from .base import Layer
 
 
@@ -53,20 +59,21 @@ class BatchNorm(Layer):
         return axes, shape
 
     def forward(self, x, training=True):
-        axes, shape = self._axes(x)
-        gamma = self.params["gamma"].reshape(shape)
-        beta = self.params["beta"].reshape(shape)
+        self._axes(x)
+        x = np.ascontiguousarray(x)
+        x3 = x.reshape(x.shape[0], self.num_features, -1)  # (N, C, L)
+        N, C, L = x3.shape
+        per_block = channel_blocks(C, L)
 
         # statistics: the batch's in training, the running ones in eval
         if training:
-            M = x.size // self.num_features
+            M = N * L
             if M < 2:
                 raise ValueError(
                     f"{self!r}: training needs more than one value per feature, "
                     f"got input {tuple(x.shape)}"
                 )
-            mean = x.mean(axis=axes)
-            var = x.var(axis=axes)
+            mean, var = batchnorm_stats(x3, per_block)
             m = self.momentum
             self.running_mean *= 1 - m
             self.running_mean += m * mean
@@ -77,28 +84,35 @@ class BatchNorm(Layer):
 
         # normalise, then scale and shift; eps keeps a constant channel finite
         inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype)
-        x_hat = (x - mean.reshape(shape).astype(x.dtype)) * inv_std.reshape(shape)
-        self.cache = (x_hat, inv_std, training, axes, shape)
-        return gamma * x_hat + beta
+        mean = mean.astype(x.dtype)
+        gamma = self.params["gamma"].astype(x.dtype, copy=False)
+        beta = self.params["beta"].astype(x.dtype, copy=False)
+        out = np.empty_like(x)
+        batchnorm_apply(
+            x3, mean, inv_std, gamma, beta, per_block, out.reshape(x3.shape)
+        )
+        self.cache = (x3, mean, inv_std, training)
+        return out
 
     def backward(self, dout):
-        x_hat, inv_std, training, axes, shape = self.cache
+        x3, mean, inv_std, training = self.cache
+        gamma = self.params["gamma"].astype(x3.dtype, copy=False)
+        shape = dout.shape
+        dout = np.ascontiguousarray(dout, dtype=x3.dtype).reshape(x3.shape)
+        dx = np.empty_like(x3)
+        per_block = channel_blocks(x3.shape[1], x3.shape[2])
+
+        # one pass for the sums (which are dgamma and dbeta), one for dx;
+        # x_hat is recomputed from x rather than stored
+        dgamma, dbeta = batchnorm_backward(
+            dout, x3, mean, inv_std, gamma, training, per_block, dx
+        )
 
         # parameter gradients
         if not self.frozen:
-            self.grads["gamma"] += (dout * x_hat).sum(axis=axes)
-            self.grads["beta"] += dout.sum(axis=axes)
-
-        # input gradient; in eval the statistics are constants
-        dx_hat = dout * self.params["gamma"].reshape(shape)
-        if not training:
-            return dx_hat * inv_std.reshape(shape)
-        M = dout.size // self.num_features
-        sum_dx_hat = dx_hat.sum(axis=axes).reshape(shape)
-        sum_dx_hat_x_hat = (dx_hat * x_hat).sum(axis=axes).reshape(shape)
-        return (inv_std.reshape(shape) / M) * (
-            M * dx_hat - sum_dx_hat - x_hat * sum_dx_hat_x_hat
-        )
+            self.grads["gamma"] += dgamma
+            self.grads["beta"] += dbeta
+        return dx.reshape(shape)
 
     def astype(self, dtype):
         self.running_mean = self.running_mean.astype(dtype)

@@ -3,7 +3,14 @@
 import numpy as np
 
 from .. import init
-from ..kernels import conv2d_backward_input, conv2d_backward_weight, conv2d_forward
+from ..kernels.conv import (
+    col2im_into,
+    im2col_into,
+    nchw_to_rows,
+    rows_to_nchw_into,
+    weight_from_matrix,
+    weight_matrix,
+)
 from .base import Layer, check_rank
 
 
@@ -112,27 +119,55 @@ class Conv2D(Layer):
         H_out, W_out, pt, pl = self.geometry(H, W)
 
         # kernels need C-contiguous input of the weights' dtype
-        x = np.ascontiguousarray(x, dtype=self.params["W"].dtype)
-        out, cols = conv2d_forward(
-            x, self.params["W"], self.stride, pt, pl, H_out, W_out
+        dtype = self.params["W"].dtype
+        x = np.ascontiguousarray(x, dtype=dtype)
+        K, S = self.kernel_size, self.stride
+        M = N * H_out * W_out
+
+        # patches as rows, times the weights: one (M, K*K*C_in) @ (., C_out) GEMM
+        cols = self.workspace("cols", (M, K * K * C), dtype)
+        im2col_into(x, K, S, pt, pl, H_out, W_out, cols)
+        out_rows = np.matmul(
+            cols,
+            weight_matrix(self.params["W"]),
+            out=self.workspace("out_rows", (M, self.out_channels), dtype),
         )
-        if "b" in self.params:
-            out += self.params["b"].reshape(1, -1, 1, 1)
-        self.cache = (cols, H, W, pt, pl)
+
+        # back to NCHW with the bias added on the way
+        out = np.empty((N, self.out_channels, H_out, W_out), dtype=dtype)
+        rows_to_nchw_into(out_rows, self._bias(dtype), out)
+        self.cache = (cols, N, H, W, pt, pl)
         return out
 
+    def _bias(self, dtype):
+        if "b" in self.params:
+            return self.params["b"]
+        return np.zeros(self.out_channels, dtype=dtype)
+
     def backward(self, dout):
-        cols, H, W, pt, pl = self.cache
-        dout = np.ascontiguousarray(dout, dtype=self.params["W"].dtype)
+        cols, N, H, W, pt, pl = self.cache
+        Wt = self.params["W"]
+        K, S = self.kernel_size, self.stride
+        dout_rows = nchw_to_rows(np.ascontiguousarray(dout, dtype=Wt.dtype))
+        _, _, H_out, W_out = dout.shape
 
-        # parameter gradients
+        # parameter gradients (a frozen layer only passes the gradient on)
         if not self.frozen:
-            self.grads["W"] += conv2d_backward_weight(dout, cols, self.kernel_size)
+            dW = cols.T @ dout_rows  # (K*K*C_in, C_out)
+            self.grads["W"] += weight_from_matrix(dW, self.in_channels, K)
             if "b" in self.params:
-                self.grads["b"] += dout.sum(axis=(0, 2, 3))
+                self.grads["b"] += dout_rows.sum(axis=0)
 
-        # input gradient
-        return conv2d_backward_input(dout, self.params["W"], H, W, self.stride, pt, pl)
+        # input gradient, unless the input is data
+        if not self.input_grad:
+            return None
+        dcols = np.matmul(
+            dout_rows,
+            weight_matrix(Wt).T,
+            out=self.workspace("dcols", cols.shape, Wt.dtype),
+        )  # (N*H_out*W_out, K*K*C_in)
+        dx = np.empty((N, self.in_channels, H, W), dtype=Wt.dtype)
+        return col2im_into(dcols, K, S, pt, pl, H_out, W_out, dx)
 
     def output_shape(self, input_shape):
         _, H, W = input_shape

@@ -3,10 +3,13 @@
 import numpy as np
 
 from .. import init
-from ..kernels import (
-    col2im,
-    conv2d_forward,
+from ..kernels.conv import (
+    col2im_into,
+    im2col_into,
     nchw_to_rows,
+    rows_to_nchw_into,
+    weight_from_matrix,
+    weight_matrix,
 )
 from .base import Layer, check_rank
 from .conv2d import check_padding, check_positive
@@ -105,10 +108,18 @@ class Conv2DTranspose(Layer):
         Wt = self.params["W"]
         K, S = self.kernel_size, self.stride
 
-        # multiply each input pixel by the kernel, then scatter-add the patches
+        # multiply each input pixel by the kernel, then scatter-add the patches.
+        # Wt is (C_in, C_out, K, K): as a Conv2D weight it maps C_out -> C_in
         x_rows = nchw_to_rows(np.ascontiguousarray(x, dtype=Wt.dtype))  # (N*H*W, C_in)
-        cols = x_rows @ Wt.reshape(self.in_channels, -1)  # (N*H*W, C_out*K*K)
-        out = col2im(cols, N, self.out_channels, H_out, W_out, K, S, pt, pl, H, W)
+        cols = np.matmul(
+            x_rows,
+            weight_matrix(Wt).T,
+            out=self.workspace(
+                "cols", (N * H * W, K * K * self.out_channels), Wt.dtype
+            ),
+        )  # (N*H*W, K*K*C_out)
+        out = np.empty((N, self.out_channels, H_out, W_out), dtype=Wt.dtype)
+        col2im_into(cols, K, S, pt, pl, H, W, out)
         if "b" in self.params:
             out += self.params["b"].reshape(1, -1, 1, 1)
         self.cache = (x_rows, pt, pl, H, W)
@@ -117,15 +128,27 @@ class Conv2DTranspose(Layer):
     def backward(self, dout):
         x_rows, pt, pl, H, W = self.cache
         Wt = self.params["W"]
+        K, S = self.kernel_size, self.stride
         dout = np.ascontiguousarray(dout, dtype=Wt.dtype)
+        N = dout.shape[0]
 
-        # dx is the adjoint convolution's forward; its patch matrix also gives dW
-        dx, cols = conv2d_forward(dout, Wt, self.stride, pt, pl, H, W)
+        # dx is the adjoint convolution's forward: patches of dout times weights
+        cols = self.workspace("cols", (N * H * W, K * K * self.out_channels), Wt.dtype)
+        im2col_into(dout, K, S, pt, pl, H, W, cols)
+        dx = None
+        if self.input_grad:
+            dx_rows = np.matmul(
+                cols,
+                weight_matrix(Wt),
+                out=self.workspace("dx_rows", x_rows.shape, Wt.dtype),
+            )  # (N*H*W, C_in)
+            dx = np.empty((N, self.in_channels, H, W), dtype=Wt.dtype)
+            rows_to_nchw_into(dx_rows, np.zeros(self.in_channels, Wt.dtype), dx)
 
-        # parameter gradients
+        # parameter gradients, from the same patch matrix
         if not self.frozen:
-            dW = x_rows.T @ cols  # (C_in, C_out*K*K)
-            self.grads["W"] += dW.reshape(Wt.shape)
+            dW = cols.T @ x_rows  # (K*K*C_out, C_in)
+            self.grads["W"] += weight_from_matrix(dW, self.out_channels, K)
             if "b" in self.params:
                 self.grads["b"] += dout.sum(axis=(0, 2, 3))
         return dx

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .. import init
+from ..kernels.elementwise import dropout_forward
 from .base import Layer
 
 
@@ -26,16 +27,25 @@ class Dropout(Layer):
         if not training or self.p == 0:
             self.cache = None
             return x
-        keep = self.rng.random(x.shape, dtype=np.float32) >= self.p
-        mask = keep * x.dtype.type(1.0 / (1.0 - self.p))
+        # the draws come from the shared Generator, as before; comparing, scaling
+        # and multiplying are one fused pass that turns the draws into the mask
+        x = np.ascontiguousarray(x)
+        mask = self.rng.random(x.shape, dtype=np.float32)
+        if mask.dtype != x.dtype:
+            mask = mask.astype(x.dtype)
+        out = np.empty_like(x)
+        p = x.dtype.type(self.p)
+        scale = x.dtype.type(1.0 / (1.0 - self.p))
+        flat = mask.reshape(-1)
+        dropout_forward(x.reshape(-1), flat, p, scale, out.reshape(-1), flat)
         self.cache = mask
-        return x * mask
+        return out
 
     def backward(self, dout):
         mask = self.cache
         if mask is None:
             return dout
-        return dout * mask
+        return np.multiply(dout, mask, dtype=mask.dtype)
 
     def output_shape(self, input_shape):
         return tuple(input_shape)

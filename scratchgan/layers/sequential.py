@@ -49,9 +49,20 @@ class Sequential(Layer):
             x = layer.forward(x, training)
         return x
 
-    def backward(self, dout):
-        for layer in reversed(self.layers):
-            dout = layer.backward(dout)
+    def backward(self, dout, input_grad=True):
+        """Backpropagate ``dout`` through every layer; returns dloss/dx.
+
+        With ``input_grad=False`` the first layer may skip its input gradient and
+        None is returned: for a network whose input is data (the discriminator's
+        own step), that gradient would be thrown away.
+        """
+        first = self.layers[0]
+        first.input_grad = input_grad
+        try:
+            for layer in reversed(self.layers):
+                dout = layer.backward(dout)
+        finally:
+            first.input_grad = True
         return dout
 
     def zero_grad(self):

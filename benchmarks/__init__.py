@@ -1,0 +1,1 @@
+"""Benchmarks for scratchgan (not part of the installed package)."""

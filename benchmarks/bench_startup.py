@@ -1,0 +1,117 @@
+"""Start-up time (Numba cache cold and warm) and memory per training step.
+
+Each measurement runs in a fresh Python process, timed from just before the
+process is launched to the end of its first training step of the tf-tutorial
+model. "cold" points NUMBA_CACHE_DIR at an empty folder, so every kernel is
+compiled; "warm" runs again on that same folder. The child then runs more steps
+and reports its peak resident memory (ru_maxrss) after steps 1, 10 and 30: a
+per-step leak shows as growth between the last two.
+
+    python -m benchmarks.bench_startup --threads 2 --json startup.json
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from benchmarks.common import machine_info
+
+CHILD = r"""
+import resource, sys, time
+t_import = time.perf_counter()
+import numpy as np
+import numba
+from threadpoolctl import threadpool_limits
+threads = int(sys.argv[1]); batch = int(sys.argv[2])
+numba.set_num_threads(threads)
+limiter = threadpool_limits(limits=threads)
+from scratchgan.loop import train_step
+from scratchgan.models.dcgan import build_discriminator, build_generator
+from scratchgan.optimizers import Adam
+rng = np.random.default_rng(0)
+G = build_generator(width=1.0, negative_slope=0.3, init_scheme="glorot",
+                    bn_momentum=0.01, bn_eps=1e-3, rng=rng)
+D = build_discriminator(width=1.0, negative_slope=0.3, rng=rng)
+opt_g = Adam(G.params, G.grads, lr=1e-4)
+opt_d = Adam(D.params, D.grads, lr=1e-4)
+real = rng.uniform(-1, 1, (batch, 1, 28, 28)).astype(np.float32)
+ready = time.perf_counter()
+ready_wall = time.time()
+train_step(G, D, opt_g, opt_d, [real], rng)
+first = time.time()
+rss = {}
+for step in range(1, 31):
+    if step > 1:
+        train_step(G, D, opt_g, opt_d, [real], rng)
+    if step in (1, 10, 30):
+        rss[step] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(repr({"first_step_end": first, "first_step_start": ready_wall,
+            "setup_s": ready - t_import, "rss_mb": rss}))
+"""
+
+
+def run_child(cache_dir, threads, batch):
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+    start = time.time()
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(threads), str(batch)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = eval(out.stdout.strip().splitlines()[-1])  # our own repr of a dict
+    result["launch_to_first_step_start_s"] = result.pop("first_step_start") - start
+    result["launch_to_first_step_end_s"] = result.pop("first_step_end") - start
+    return result
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--warm-runs", type=int, default=3)
+    parser.add_argument("--json", help="write results to this JSON file")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as cache_dir:
+        cold = run_child(cache_dir, args.threads, args.batch)
+        warm = [
+            run_child(cache_dir, args.threads, args.batch)
+            for _ in range(args.warm_runs)
+        ]
+    print(f"batch {args.batch}, {args.threads} threads")
+    print(
+        f"cold cache: {cold['start_to_first_step_s']:.1f} s from launch to the "
+        "end of the first step"
+    )
+    for i, w in enumerate(warm):
+        print(f"warm cache run {i + 1}: {w['start_to_first_step_s']:.2f} s")
+    for name, r in [("cold", cold)] + [(f"warm{i + 1}", w) for i, w in enumerate(warm)]:
+        rss = r["rss_mb"]
+        print(
+            f"{name}: peak RSS after step 1 / 10 / 30: "
+            f"{rss[1]:.0f} / {rss[10]:.0f} / {rss[30]:.0f} MB"
+        )
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(
+                {
+                    "benchmark": "startup",
+                    "batch": args.batch,
+                    "threads": args.threads,
+                    "machine": machine_info(),
+                    "cold": cold,
+                    "warm": warm,
+                },
+                f,
+                indent=2,
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The scratchgan networks rebuilt in other frameworks, for comparison only."""
