@@ -12,15 +12,16 @@ that fire at it, each only the first time its condition holds:
 - ``divergence``: a gradient norm that is not finite or has jumped far above
   its typical (median) size.
 
-Nothing fires before ``start`` steps: a freshly initialised generator draws near
--constant grey images, which would read as collapse. The state (which alarms have
+Nothing fires before ``start`` steps (200): a freshly initialised generator draws
+near-constant grey images, and after 50 steps still only blurs of low diversity,
+which would read as collapse. The state (which alarms have
 fired, the gradient-norm history) is rebuilt from a run's records by
 ``replay``, so a resumed run raises the same alarms as one that never stopped.
 """
 
 import math
 
-ALARM_AFTER = 50  # steps before any alarm may fire
+ALARM_AFTER = 200  # steps before any alarm may fire
 DIVERSITY_FLOOR = 0.4  # fixed-sample diversity below this share of real digits'
 COVERAGE_FLOOR = 0.6  # fewer than this share of the trained digits generated
 D_FAKE_FLOOR = 0.05  # D(G(z)) below this counts as D winning

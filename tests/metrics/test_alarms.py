@@ -31,7 +31,7 @@ def names(alarms):
 
 
 def test_healthy_records_raise_nothing():
-    alarms = Alarms()
+    alarms = Alarms(start=50)
     for step in range(10, 500, 10):
         assert alarms.check(healthy(step)) == []
 
@@ -45,26 +45,26 @@ def test_nothing_fires_during_warm_up():
 
 
 def test_each_alarm_fires_once():
-    alarms = Alarms()
+    alarms = Alarms(start=50)
     assert names(alarms.check(healthy(100, diversity=0.1))) == ["mode_collapse"]
     assert alarms.check(healthy(110, diversity=0.1)) == []
 
 
 def test_low_coverage_is_mode_collapse():
-    alarms = Alarms()
+    alarms = Alarms(start=50)
     assert alarms.check(healthy(100, covered=7)) == []
     assert names(alarms.check(healthy(110, covered=3))) == ["mode_collapse"]
 
 
 def test_coverage_counts_only_the_trained_digits():
     # a run on 3 digits that generates all 3 is fine
-    alarms = Alarms(n_classes=3)
+    alarms = Alarms(n_classes=3, start=50)
     assert alarms.check(healthy(100, covered=3)) == []
     assert names(alarms.check(healthy(110, covered=1))) == ["mode_collapse"]
 
 
 def test_vanishing_gradient_needs_d_winning_and_a_collapsed_norm():
-    alarms = Alarms()
+    alarms = Alarms(start=50)
     for step in range(10, 100, 10):
         alarms.check(healthy(step))
 
@@ -77,12 +77,12 @@ def test_vanishing_gradient_needs_d_winning_and_a_collapsed_norm():
 
 
 def test_divergence_on_a_jump_or_a_non_finite_norm():
-    alarms = Alarms()
+    alarms = Alarms(start=50)
     for step in range(10, 100, 10):
         alarms.check(healthy(step))
     assert alarms.check(healthy(100, grad_norm_d_total=50.0)) == []
     assert names(alarms.check(healthy(110, grad_norm_d_total=1e4))) == ["divergence"]
-    again = Alarms()
+    again = Alarms(start=50)
     again.check(healthy(10))
     nan = again.check(healthy(ALARM_AFTER + 1, grad_norm_g_total=math.nan))
     assert names(nan) == ["divergence"]
@@ -91,7 +91,7 @@ def test_divergence_on_a_jump_or_a_non_finite_norm():
 def test_replay_restores_fired_alarms_and_history():
     records = [healthy(step) for step in range(10, 100, 10)]
     records.append({"step": 100, "alarm": "mode_collapse", "detail": "x"})
-    alarms = Alarms()
+    alarms = Alarms(start=50)
     alarms.replay(records)
     assert alarms.check(healthy(110, diversity=0.0)) == []
     assert names(alarms.check(healthy(120, grad_norm_g_total=1e4))) == ["divergence"]
@@ -118,7 +118,7 @@ def test_generator_that_ignores_z_raises_mode_collapse(tmp_path):
 
     fake = run.G.forward(run.fixed_z, training=False)
     assert np.ptp(fake, axis=0).max() == 0  # one image, whatever z is
-    record = {"step": 100, "d_fake_g": 0.5}
+    record = {"step": ALARM_AFTER + 1, "d_fake_g": 0.5}
     record.update(probe.log_extras())
 
     assert record["diversity"] == 0
