@@ -3,26 +3,32 @@
 ``Alarms.check(record)`` looks at one metrics.jsonl record and returns the alarms
 that fire at it, each only the first time its condition holds:
 
-- ``mode_collapse``: the 64 fixed-latent samples are far less diverse than real
-  digits (their mean pairwise distance, ``diversity``, is the ratio of the two),
-  or, at evaluation steps, too few digits are generated (``covered``);
+- ``mode_collapse``: the 64 fixed-latent samples have become far less diverse
+  than real digits (their mean pairwise distance, ``diversity``, is the ratio of
+  the two) after having been at least half as diverse; or, at evaluation
+  steps, fewer digits are generated (``covered``) than the run once managed,
+  and too few. Both ask for a drop from the run's own best, because early
+  samples are blurs of low diversity (and early generators often collapse for
+  a while and recover); so a generator that never varied raises nothing here;
 - ``vanishing_gradient``: the discriminator wins, D(G(z)) near 0 in G's step, and
   the generator's gradient norm has collapsed from its peak. The minimax loss
   log(1 - D(G(z))) does exactly this; the non-saturating loss should not;
 - ``divergence``: a gradient norm that is not finite or has jumped far above
   its typical (median) size.
 
-Nothing fires before ``start`` steps (200): a freshly initialised generator draws
-near-constant grey images, and after 50 steps still only blurs of low diversity,
-which would read as collapse. The state (which alarms have
-fired, the gradient-norm history) is rebuilt from a run's records by
-``replay``, so a resumed run raises the same alarms as one that never stopped.
+Nothing fires before ``start`` steps (50), while the statistics settle. The
+state (which alarms have fired, the bests, the gradient-norm history) is rebuilt
+from a run's records by ``replay``, so a resumed run raises the same alarms as
+one that never stopped.
 """
 
 import math
 
-ALARM_AFTER = 200  # steps before any alarm may fire
+ALARM_AFTER = 50  # steps before any alarm may fire
 DIVERSITY_FLOOR = 0.4  # fixed-sample diversity below this share of real digits'
+DIVERSITY_DROP = 0.6  # ... and below this share of the run's best diversity,
+DIVERSITY_HEALTHY = 0.5  # ... which must have reached this share of real digits'
+COVERAGE_DROP = 3  # digits lost from the run's best coverage
 COVERAGE_FLOOR = 0.6  # fewer than this share of the trained digits generated
 D_FAKE_FLOOR = 0.05  # D(G(z)) below this counts as D winning
 GRAD_COLLAPSE = 0.05  # G's gradient norm below this share of its peak
@@ -38,6 +44,8 @@ class Alarms:
         self.start = start
         self.fired = set()
         self.g_peak = 0.0
+        self.best_diversity = 0.0
+        self.best_covered = 0
         self.totals = {"g": [], "d": []}
 
     def replay(self, records):
@@ -49,6 +57,8 @@ class Alarms:
                 self._remember(r)
 
     def _remember(self, r):
+        self.best_diversity = max(self.best_diversity, r.get("diversity", 0.0))
+        self.best_covered = max(self.best_covered, r.get("covered", 0))
         for net in ("g", "d"):
             total = r.get(f"grad_norm_{net}_total")
             if total is not None and math.isfinite(total):
@@ -71,20 +81,32 @@ class Alarms:
 
     def _mode_collapse(self, r):
         found = []
-        if "diversity" in r and r["diversity"] < DIVERSITY_FLOOR:
+        div = r.get("diversity")
+        if (
+            div is not None
+            and div < DIVERSITY_FLOOR
+            and div < DIVERSITY_DROP * self.best_diversity
+            and self.best_diversity >= DIVERSITY_HEALTHY
+        ):
             found.append(
                 (
                     "mode_collapse",
-                    f"fixed-latent samples are {r['diversity']:.2f} times as "
-                    "diverse as real digits (mean pairwise distance)",
+                    f"fixed-latent samples are {div:.2f} times as diverse as real "
+                    f"digits (mean pairwise distance), down from "
+                    f"{self.best_diversity:.2f}",
                 )
             )
-        if "covered" in r and r["covered"] < COVERAGE_FLOOR * self.n_classes:
+        cov = r.get("covered")
+        if (
+            cov is not None
+            and cov < COVERAGE_FLOOR * self.n_classes
+            and cov <= self.best_covered - COVERAGE_DROP
+        ):
             found.append(
                 (
                     "mode_collapse",
-                    f"only {r['covered']} of {self.n_classes} digits get 2% of "
-                    "the samples",
+                    f"only {cov} of {self.n_classes} digits get 2% of the "
+                    f"samples, down from {self.best_covered}",
                 )
             )
         return found
