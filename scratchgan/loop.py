@@ -169,3 +169,20 @@ def check_finite(model, what):
     for name, p in model.params.items():
         if not np.isfinite(p).all():
             raise Divergence(f"{what} weight {name} holds NaN or Inf")
+
+
+def grad_norms(model):
+    """L2 norm of each layer's parameter gradients, and of all of them.
+
+    model: a Sequential. Returns ({layer name: norm}, total) as floats, from
+    whatever ``model.grads`` holds now: after ``train_step``, G's gradients are
+    from G's step and D's from D's last own step (D is frozen in G's step, so
+    G's step adds nothing to them).
+    """
+    per_layer = {}
+    for name, layer in zip(model.names, model.layers):
+        if layer.grads:
+            sq = sum(float(np.vdot(g, g)) for g in layer.grads.values())
+            per_layer[name] = sq**0.5
+    total = sum(v * v for v in per_layer.values()) ** 0.5
+    return per_layer, total

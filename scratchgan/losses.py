@@ -73,6 +73,39 @@ def generator_loss_minimax(fake_logits):
     return -loss, -dz
 
 
+def softmax_cross_entropy(logits, labels):
+    """Softmax cross-entropy: mean over the batch of -log softmax(z)[label].
+
+    logits: (N, C) float, labels: (N,) integers in [0, C).
+
+    Shifting each row by its maximum before exp leaves softmax unchanged and keeps
+    every exp in (0, 1], so no logit overflows; log-softmax is then
+    z - max - log(sum exp(z - max)). dloss/dz = (softmax(z) - onehot(label)) / N.
+    """
+    z = np.asarray(logits)
+    y = np.asarray(labels).astype(np.int64)
+    if z.ndim != 2 or y.shape != (z.shape[0],):
+        raise ValueError(
+            f"softmax_cross_entropy: expected logits (N, C) and labels (N,), got "
+            f"{tuple(z.shape)} and {tuple(y.shape)}"
+        )
+    N = z.shape[0]
+    rows = np.arange(N)
+
+    # stable log-softmax
+    shifted = z - z.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    total = e.sum(axis=1, keepdims=True)
+    log_probs = shifted - np.log(total)
+    loss = -log_probs[rows, y].sum(dtype=np.float64) / N
+
+    # gradient: softmax minus the one-hot target, averaged over the batch
+    dz = e / total
+    dz[rows, y] -= 1
+    dz /= N
+    return float(loss), dz.astype(z.dtype, copy=False)
+
+
 GENERATOR_LOSSES = {
     "non-saturating": generator_loss_non_saturating,
     "minimax": generator_loss_minimax,

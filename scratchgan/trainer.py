@@ -7,8 +7,18 @@ Layout of a run folder:
                          the same seed gives the same file)
     samples/epoch_0001.png ...   8x8 grids from one fixed latent batch, G in eval
     progress.gif         the grids in order
-    curves.png           losses, D(x) and D(G(z)) over steps
+    curves.png           losses, D(x) and D(G(z)), gradient norms and (with
+                         --eval-every) sample quality over steps; alarms marked
     checkpoint.npz       the latest checkpoint (see scratchgan.checkpoint)
+
+Besides the losses, each logged record carries the per-layer gradient norms of
+G and D (``grad_norm_g``: {layer: norm}, ``grad_norm_g_total``, the same for d)
+and ``diversity``: the mean pairwise distance of the 64 fixed-latent samples over
+that of 64 real digits. Every ``--eval-every`` steps a record also gets ``fd``,
+``covered``, ``kl_uniform`` and ``score`` of 2,000 samples against 2,000 training
+digits (see ``scratchgan.metrics``). Alarms (``scratchgan.metrics.alarms``) are
+printed once and written as their own records, {"step", "alarm", "detail"}, just
+before the record of the step that raised them.
 """
 
 import json
@@ -25,13 +35,79 @@ from .config import ARCHITECTURE_FIELDS, TrainConfig
 from .data import load_mnist, to_float, to_uint8
 from .errors import CheckpointError, ScratchganError
 from .kernels import warmup
-from .loop import Divergence, check_finite, draw_noise, train_step
+from .loop import Divergence, check_finite, draw_noise, grad_norms, train_step
+from .metrics import gaussian_stats, mean_pairwise_distance, sample_quality
+from .metrics.alarms import Alarms
+from .metrics.curves import plot_training_curves
 from .models import build_discriminator, build_generator
 from .optimizers import Adam
 
 logger = logging.getLogger("scratchgan")
 
 N_FIXED = 64  # samples in each grid: 8 x 8
+N_EVAL = 2000  # samples (and reference digits) of the in-training quality check
+
+
+def significant(x, digits=6):
+    """x rounded to ``digits`` significant digits: gradient norms of a vanishing
+    generator are far below 1e-6, which rounding to 6 decimals would zero."""
+    return float(f"{x:.{digits}g}")
+
+
+class Probe:
+    """The extra measurements of a run at log and eval steps (none consume the
+    training Generator, so they leave the training trajectory unchanged)."""
+
+    def __init__(self, run, images):
+        self.run = run
+        self.real_diversity = mean_pairwise_distance(images[:N_FIXED])
+        self.reference = images[:N_EVAL]
+        self.classifier = None
+        self.reference_stats = None
+        self.eval_z = None
+
+    def log_extras(self):
+        """Gradient norms and fixed-sample diversity, at log steps only.
+
+        The norms cost under a millisecond; the diversity needs one generator
+        forward pass on the 64 fixed latents, about a tenth of a training step,
+        so a few percent of training time at the default --log-every 10.
+        """
+        record = {}
+        for net, model in (("g", self.run.G), ("d", self.run.D)):
+            per_layer, total = grad_norms(model)
+            record[f"grad_norm_{net}"] = {
+                k: significant(v) for k, v in per_layer.items()
+            }
+            record[f"grad_norm_{net}_total"] = significant(total)
+        fake = self.run.G.forward(self.run.fixed_z, training=False)
+        ratio = mean_pairwise_distance(fake) / max(self.real_diversity, 1e-12)
+        record["diversity"] = round(ratio, 6)
+        return record
+
+    def evaluate(self):
+        """FD, coverage and score of N_EVAL samples from fixed latents."""
+        from .classifier import load_classifier
+
+        if self.classifier is None:
+            self.classifier = load_classifier()
+            features, _ = self.classifier.run(self.reference)
+            self.reference_stats = gaussian_stats(features)
+            rng = np.random.default_rng([self.run.cfg.seed, 1])
+            self.eval_z = draw_noise(rng, N_EVAL, self.run.cfg.latent_dim)
+        fake = np.concatenate(
+            [
+                self.run.G.forward(self.eval_z[lo : lo + 500], training=False)
+                for lo in range(0, N_EVAL, 500)
+            ]
+        )
+        q = sample_quality(self.classifier, fake, self.reference_stats)
+        return {
+            "fd": round(q["fd"], 6),
+            "covered": q["covered"],
+            "kl_uniform": round(q["kl_uniform"], 6),
+            "score": round(q["score"], 6),
+        }
 
 
 def build_models(cfg, rng):
@@ -149,6 +225,9 @@ class Run:
         self.batch = 0  # batches done in the current epoch
         self.step = 0  # training steps done in all
         self.perm = None  # the current epoch's shuffle order
+        n_classes = len(cfg.classes) if cfg.classes else 10
+        self.alarms = Alarms(n_classes)
+        self.probe = None  # made in fit, which has the images
 
     def path(self, *parts):
         return os.path.join(self.out_dir, *parts)
@@ -234,7 +313,7 @@ class Run:
         frames = sorted(os.listdir(self.path("samples")))
         frames = [self.path("samples", f) for f in frames if f.endswith(".png")]
         viz.save_gif(frames, self.path("progress.gif"))
-        viz.plot_curves(
+        plot_training_curves(
             viz.read_metrics(self.path("metrics.jsonl")), self.path("curves.png")
         )
 
@@ -246,6 +325,7 @@ class Run:
         images: float32 (N, 1, 28, 28) in [-1, 1]. Returns "done" or "stopped".
         """
         cfg = self.cfg
+        self.probe = Probe(self, images)
         per_step = cfg.batch_size * (1 if cfg.update == "simultaneous" else cfg.d_steps)
         steps_per_epoch = len(images) // per_step
         if steps_per_epoch == 0:
@@ -324,10 +404,22 @@ class Run:
         except Divergence as e:
             raise Divergence(f"at step {self.step + 1}: {e}") from None
         self.step += 1
-        if self.step % cfg.log_every == 0:
-            record = {"step": self.step, "epoch": self.epoch + 1}
+        log = self.step % cfg.log_every == 0
+        evaluate = cfg.eval_every and self.step % cfg.eval_every == 0
+        if not (log or evaluate):
+            return metrics
+        record = {"step": self.step, "epoch": self.epoch + 1}
+        if log:
             record.update({k: round(v, 6) for k, v in metrics.items()})
-            self.log_metrics(record)
+            record.update(self.probe.log_extras())
+        if evaluate:
+            record.update(self.probe.evaluate())
+        for alarm in self.alarms.check(record):
+            self.echo(
+                f"ALARM step {alarm['step']}: {alarm['alarm']}: {alarm['detail']}"
+            )
+            self.log_metrics(alarm)
+        self.log_metrics(record)
         return metrics
 
 
@@ -349,6 +441,7 @@ def train(cfg, out_dir, resume=False, show_progress=True, echo=print):
     if resume:
         run.restore(run.path("checkpoint.npz"))
         run.truncate_metrics()
+        run.alarms.replay(viz.read_metrics(run.path("metrics.jsonl")))
         echo(f"resuming {out_dir} at epoch {run.epoch + 1}, step {run.step}")
     images = load_training_images(cfg)
 
@@ -361,6 +454,7 @@ def train(cfg, out_dir, resume=False, show_progress=True, echo=print):
     try:
         status = run.fit(images, show_progress)
     except Divergence as e:
+        run.log_metrics({"step": run.step, "alarm": "divergence", "detail": str(e)})
         ckpt = run.path("checkpoint.npz")
         if os.path.exists(ckpt):
             kept = f"the last good checkpoint is {ckpt}"
