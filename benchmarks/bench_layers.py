@@ -170,7 +170,7 @@ def main(argv=None):
     rows = []
     sgemm = {}
     for threads in args.threads:
-        limiter = set_threads(threads)  # noqa: F841 (kept alive for the loop)
+        set_threads(threads)  # holds until the next call changes it
         sgemm[threads] = sgemm_gflops()
         print(
             f"\n{threads} thread(s): SGEMM 2048^3 reaches {sgemm[threads]:.0f} "

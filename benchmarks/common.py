@@ -8,15 +8,16 @@ import time
 import numpy as np
 
 
-def set_threads(n):
-    """Limit Numba, the BLAS under NumPy and (if installed) torch to ``n`` threads.
+def set_threads(n, numba_threads=None):
+    """Limit Numba, the BLAS under NumPy and (if installed) torch to ``n`` threads
+    (Numba to ``numba_threads`` if given).
 
-    Returns the threadpoolctl limiter; keep a reference for the run's lifetime.
+    Returns the threadpoolctl limiter, whose restore_original_limits() undoes it.
     """
     import numba
     from threadpoolctl import threadpool_limits
 
-    numba.set_num_threads(n)
+    numba.set_num_threads(numba_threads or n)
     limiter = threadpool_limits(limits=n)
     torch = optional_torch()
     if torch is not None:
