@@ -41,14 +41,15 @@ def d_update(G, D, opt_d, real, rng, latent_dim, real_target):
     # fake batch; G runs in training mode so its BatchNorm sees batch statistics
     fake = G.forward(draw_noise(rng, N, latent_dim), training=True)
 
-    # forward and backward on the real batch, then on the fake one; grads add up
+    # forward and backward on the real batch, then on the fake one; grads add up.
+    # Only D's parameters learn here, so no gradient w.r.t. the images is needed.
     D.zero_grad()
     logits_real = D.forward(real, training=True)
     loss_real, dlogits = bce_with_logits(logits_real, real_target)
-    D.backward(dlogits)
+    D.backward(dlogits, input_grad=False)
     logits_fake = D.forward(fake, training=True)
     loss_fake, dlogits = bce_with_logits(logits_fake, 0.0)
-    D.backward(dlogits)
+    D.backward(dlogits, input_grad=False)
 
     # update
     opt_d.step()
@@ -74,13 +75,14 @@ def g_update(G, D, opt_g, fake, g_loss_fn):
     logits = D.forward(fake, training=True)
     g_loss, dlogits = g_loss_fn(logits)
 
-    # backward through a frozen D to the images, then through G
+    # backward through a frozen D to the images, then through G (to its
+    # parameters only: the gradient w.r.t. z is not used)
     D.freeze(True)
     try:
         dfake = D.backward(dlogits)
     finally:
         D.freeze(False)
-    G.backward(dfake)
+    G.backward(dfake, input_grad=False)
 
     # update
     opt_g.step()
@@ -99,7 +101,7 @@ def simultaneous_update(
     # D on the real batch
     logits_real = D.forward(real, training=True)
     loss_real, dlogits = bce_with_logits(logits_real, real_target)
-    D.backward(dlogits)
+    D.backward(dlogits, input_grad=False)
 
     # D on the fake batch: one forward, two backwards. G's gradient goes first
     # through a frozen D; then D's own loss adds D's parameter gradients.
@@ -111,8 +113,8 @@ def simultaneous_update(
     finally:
         D.freeze(False)
     loss_fake, dlogits = bce_with_logits(logits_fake, 0.0)
-    D.backward(dlogits)
-    G.backward(dfake)
+    D.backward(dlogits, input_grad=False)
+    G.backward(dfake, input_grad=False)
 
     # update both from gradients taken at the same point
     opt_d.step()
