@@ -73,7 +73,7 @@ def build_parser():
     model.add_argument(
         "--dropout",
         type=unit_interval,
-        help=f"discriminator dropout (default {DEFAULTS.dropout})",
+        help="discriminator dropout (preset)",
     )
     model.add_argument(
         "--init",
