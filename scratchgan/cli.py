@@ -45,6 +45,14 @@ def unit_interval(text):
     return parsed(text, float, lambda v: 0 <= v < 1, "in [0, 1)")
 
 
+def path_arg(text):
+    """A file or folder name; an empty one is refused rather than read as
+    "not given"."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    return text
+
+
 def digit_list(text):
     """'0,3,7' -> (0, 3, 7)."""
     try:

@@ -25,7 +25,14 @@ import sys
 import numpy as np
 
 from . import metrics
-from .cli import ArgumentParser, fail, non_negative_int, positive_int, setup_logging
+from .cli import (
+    ArgumentParser,
+    fail,
+    non_negative_int,
+    path_arg,
+    positive_int,
+    setup_logging,
+)
 from .data import load_mnist, to_uint8
 from .errors import DataError, ScratchganError
 
@@ -175,7 +182,7 @@ def format_table(r):
 
 def build_parser():
     p = ArgumentParser(prog=PROG, description="Measure a trained generator.")
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder")
+    p.add_argument("run_dir", type=path_arg, metavar="RUN_DIR", help="a run folder")
     p.add_argument(
         "--n",
         type=positive_int,

@@ -5,7 +5,14 @@ import sys
 
 import numpy as np
 
-from .cli import ArgumentParser, fail, non_negative_int, positive_int, setup_logging
+from .cli import (
+    ArgumentParser,
+    fail,
+    non_negative_int,
+    path_arg,
+    positive_int,
+    setup_logging,
+)
 from .errors import CheckpointError, ScratchganError
 
 PROG = "scratchgan-generate"
@@ -14,7 +21,10 @@ PROG = "scratchgan-generate"
 def build_parser():
     p = ArgumentParser(prog=PROG, description="Sample from a trained generator.")
     p.add_argument(
-        "source", metavar="RUN_OR_CHECKPOINT", help="a run folder or its checkpoint.npz"
+        "source",
+        type=path_arg,
+        metavar="RUN_OR_CHECKPOINT",
+        help="a run folder or its checkpoint.npz",
     )
     p.add_argument(
         "--n",
@@ -24,6 +34,7 @@ def build_parser():
     )
     p.add_argument(
         "--out",
+        type=path_arg,
         metavar="FILE",
         required=True,
         help="a .png grid or a .npy of uint8 images (N, 28, 28)",

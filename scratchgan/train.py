@@ -7,6 +7,7 @@ from .cli import (
     digit_list,
     fail,
     non_negative_int,
+    path_arg,
     positive_float,
     positive_int,
     set_threads,
@@ -38,6 +39,7 @@ def build_parser():
     data = p.add_argument_group("data")
     data.add_argument(
         "--data",
+        type=path_arg,
         metavar="PATH",
         help="MNIST folder, IDX file or mnist.npz (default: "
         "$SCRATCHGAN_DATA, the cache, a download, else the "
@@ -116,7 +118,10 @@ def build_parser():
 
     run = p.add_argument_group("run")
     run.add_argument(
-        "--out", metavar="DIR", help="run folder (default: a new folder under runs/)"
+        "--out",
+        type=path_arg,
+        metavar="DIR",
+        help="run folder (default: a new folder under runs/)",
     )
     run.add_argument(
         "--overwrite",
@@ -125,6 +130,7 @@ def build_parser():
     )
     run.add_argument(
         "--resume",
+        type=path_arg,
         metavar="RUN_DIR",
         help="continue the run in RUN_DIR from its checkpoint "
         "(only --epochs may change)",
@@ -225,7 +231,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     setup_logging()
     try:
-        if args.resume:
+        if args.resume is not None:
             cfg = resumed_config(args)
             out_dir = args.resume
         else:
@@ -238,12 +244,15 @@ def main(argv=None):
 
         from .trainer import default_out_dir, prepare_out_dir, train
 
-        if not args.resume:
+        if args.resume is None:
             out_dir = out_dir or default_out_dir()
             prepare_out_dir(out_dir, args.overwrite)
         print(f"run folder: {out_dir}  (preset {cfg.preset}, seed {cfg.seed})")
         run = train(
-            cfg, out_dir, resume=bool(args.resume), show_progress=not args.no_progress
+            cfg,
+            out_dir,
+            resume=args.resume is not None,
+            show_progress=not args.no_progress,
         )
         del limiter
     except ScratchganError as e:

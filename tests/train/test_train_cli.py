@@ -350,3 +350,12 @@ def test_nan_weights_are_caught(tiny_mnist, tmp_path, capsys, monkeypatch):
     # the NaN weight poisons the next step's losses, which stop the run
     assert "diverged at step 2" in err and "no checkpoint" in err
     assert not (run / "checkpoint.npz").exists()
+
+
+@pytest.mark.parametrize("flag", ["--out", "--resume", "--data"])
+def test_empty_paths_are_refused(flag, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([flag, ""])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert flag in err and "empty" in err and len(err.strip().splitlines()) == 1
