@@ -6,6 +6,7 @@ A preset fills the fields the user did not set; ``resolve`` does that merge.
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass
 
 # Each preset sets the model and optimiser; flags given by the user win.
@@ -63,6 +64,20 @@ PRESETS = {
 }
 
 
+class ConfigError(ValueError):
+    """A setting outside its range; ``flag_message()`` words it for the CLI."""
+
+    def __init__(self, field, requirement, value):
+        self.field = field
+        self.requirement = requirement
+        self.value = value
+        super().__init__(f"{field} must be {requirement}, got {value!r}")
+
+    def flag_message(self):
+        flag = "--" + self.field.replace("_", "-")
+        return f"argument {flag}: must be {self.requirement}, got {self.value!r}"
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Every setting of a training run. See ``python -m scratchgan.train --help``."""
@@ -94,6 +109,12 @@ class TrainConfig:
     threads: int | None = None
     dry_run: bool = False
 
+    def __post_init__(self):
+        for name, ok, requirement in CHECKS:
+            value = getattr(self, name)
+            if not ok(value):
+                raise ConfigError(name, requirement, value)
+
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
 
@@ -107,6 +128,82 @@ class TrainConfig:
         if d.get("classes") is not None:
             d["classes"] = tuple(d["classes"])
         return cls(**d)
+
+
+def _int(lo, hi=None):
+    def ok(v):
+        return (
+            isinstance(v, int)
+            and not isinstance(v, bool)
+            and lo <= v
+            and (hi is None or v <= hi)
+        )
+
+    return ok
+
+
+def _real(lo, hi, lo_open=False, hi_open=False):
+    def ok(v):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return False
+        if not math.isfinite(v):
+            return False
+        above = v > lo if lo_open else v >= lo
+        below = v < hi if hi_open else v <= hi
+        return above and below
+
+    return ok
+
+
+def _optional(check):
+    return lambda v: v is None or check(v)
+
+
+# The range every field must lie in. The upper bounds on width and latent_dim
+# keep a typo from asking for terabytes: width 8 is already 16x the default's
+# parameters squared in the convolutions.
+MAX_WIDTH = 8.0
+MAX_LATENT_DIM = 10_000
+CHECKS = [
+    ("preset", lambda v: v in PRESETS, f"one of {', '.join(PRESETS)}"),
+    ("width", _real(0, MAX_WIDTH, lo_open=True), f"in (0, {MAX_WIDTH:g}]"),
+    ("latent_dim", _int(1, MAX_LATENT_DIM), f"an integer in [1, {MAX_LATENT_DIM}]"),
+    ("negative_slope", _real(0, 1, hi_open=True), "in [0, 1)"),
+    ("dropout", _real(0, 1, hi_open=True), "in [0, 1)"),
+    ("init", lambda v: v in ("glorot", "dcgan"), "'glorot' or 'dcgan'"),
+    ("bn_momentum", _real(0, 1), "in [0, 1]"),
+    ("bn_eps", _real(0, 1, lo_open=True), "in (0, 1]"),
+    ("lr_g", _real(0, 1e6, lo_open=True), "a positive number"),
+    ("lr_d", _real(0, 1e6, lo_open=True), "a positive number"),
+    ("beta1", _real(0, 1, hi_open=True), "in [0, 1)"),
+    ("beta2", _real(0, 1, hi_open=True), "in [0, 1)"),
+    ("batch_size", _int(1), "a positive integer"),
+    ("epochs", _int(1), "a positive integer"),
+    (
+        "g_loss",
+        lambda v: v in ("non-saturating", "minimax"),
+        "'non-saturating' or 'minimax'",
+    ),
+    ("d_steps", _int(1), "a positive integer"),
+    ("label_smoothing", _real(0, 1, hi_open=True), "in [0, 1)"),
+    (
+        "update",
+        lambda v: v in ("alternating", "simultaneous"),
+        "'alternating' or 'simultaneous'",
+    ),
+    ("seed", _int(0), "an integer >= 0"),
+    ("data", _optional(lambda v: isinstance(v, str) and v != ""), "a path"),
+    ("subset", _optional(_int(1)), "a positive integer"),
+    (
+        "classes",
+        _optional(lambda v: len(v) > 0 and all(_int(0, 9)(d) for d in v)),
+        "digits 0-9",
+    ),
+    ("log_every", _int(1), "a positive integer"),
+    ("eval_every", _int(0), "an integer >= 0"),
+    ("threads", _optional(_int(1)), "a positive integer"),
+    ("dry_run", lambda v: isinstance(v, bool), "true or false"),
+]
 
 
 # fields that decide the networks' shapes: a checkpoint only fits a model that

@@ -1,5 +1,6 @@
 """python -m scratchgan.generate: sample digits from a trained generator."""
 
+import argparse
 import os
 import sys
 
@@ -18,6 +19,16 @@ from .errors import CheckpointError, ScratchganError
 PROG = "scratchgan-generate"
 
 
+MAX_SAMPLES = 100_000  # 78 MB of uint8 images; more is surely a typo
+
+
+def sample_count(text):
+    n = positive_int(text)
+    if n > MAX_SAMPLES:
+        raise argparse.ArgumentTypeError(f"at most {MAX_SAMPLES:,}, got {text!r}")
+    return n
+
+
 def build_parser():
     p = ArgumentParser(prog=PROG, description="Sample from a trained generator.")
     p.add_argument(
@@ -28,7 +39,7 @@ def build_parser():
     )
     p.add_argument(
         "--n",
-        type=positive_int,
+        type=sample_count,
         default=64,
         help="number of samples (default %(default)s)",
     )
@@ -53,13 +64,13 @@ def build_parser():
     )
     p.add_argument(
         "--steps",
-        type=positive_int,
+        type=sample_count,
         default=10,
         help="images per interpolation row (default %(default)s)",
     )
     p.add_argument(
         "--nrow",
-        type=positive_int,
+        type=sample_count,
         default=None,
         help="images per row of the grid (default: 8, or --steps)",
     )
@@ -71,6 +82,7 @@ def load_generator(source):
     """The generator of a run folder or checkpoint file, with its weights."""
     from . import checkpoint
     from .config import TrainConfig
+    from .loop import Divergence, check_finite
     from .trainer import build_models
 
     path = source
@@ -85,6 +97,10 @@ def load_generator(source):
         raise CheckpointError(f"{path}: unusable config in checkpoint ({e})") from None
     G, _, _, _ = build_models(cfg, np.random.default_rng(0))
     checkpoint.restore_model(G, arrays, "G", path)
+    try:
+        check_finite(G, "generator")
+    except Divergence as e:
+        raise CheckpointError(f"{path}: {e}") from None
     return G, cfg
 
 
@@ -100,12 +116,19 @@ def interpolation_latents(rng, rows, steps, latent_dim):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     setup_logging()
-    ext = os.path.splitext(args.out)[1].lower()
-    if ext not in (".png", ".npy"):
-        return fail(PROG, f"--out {args.out}: must end in .png or .npy")
+    name = os.path.basename(args.out).lower()
+    ext = os.path.splitext(name)[1]
+    if ext not in (".png", ".npy") or name == ext:
+        return fail(
+            PROG, f"--out {args.out}: must be a file name ending in .png or .npy"
+        )
+    if os.path.isdir(args.out):
+        return fail(PROG, f"--out {args.out}: is a folder")
     if os.path.exists(args.out) and not args.overwrite:
         return fail(PROG, f"--out {args.out}: exists; use --overwrite to replace it")
     folder = os.path.dirname(os.path.abspath(args.out))
+    if os.path.isfile(folder):
+        return fail(PROG, f"--out {args.out}: {folder} is a file, not a folder")
     if not os.path.isdir(folder):
         return fail(PROG, f"--out {args.out}: folder {folder} does not exist")
     try:
@@ -117,10 +140,10 @@ def main(argv=None):
         if args.interpolate:
             rows = max(1, args.n // args.steps)
             z = interpolation_latents(rng, rows, args.steps, cfg.latent_dim)
-            nrow = args.nrow or args.steps
+            nrow = min(args.nrow or args.steps, len(z))
         else:
             z = rng.standard_normal((args.n, cfg.latent_dim), dtype=np.float32)
-            nrow = args.nrow or 8
+            nrow = min(args.nrow or 8, len(z))
         images = to_uint8(G.forward(z, training=False))
         if ext == ".npy":
             tmp = args.out + ".tmp.npy"

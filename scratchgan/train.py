@@ -14,7 +14,7 @@ from .cli import (
     setup_logging,
     unit_interval,
 )
-from .config import PRESETS, TrainConfig, resolve
+from .config import PRESETS, ConfigError, TrainConfig, resolve
 from .errors import ScratchganError
 from .loop import Divergence
 
@@ -156,7 +156,8 @@ def build_parser():
     run.add_argument(
         "--dry-run",
         action="store_true",
-        help="two steps on 64 images, to check the set-up",
+        help="two steps on 64 images in batches of 32, to check the set-up "
+        "(overrides --subset, --batch-size, --epochs, --log-every)",
     )
     run.add_argument(
         "--summary",
@@ -184,7 +185,10 @@ def config_from_args(args):
         overrides.update(epochs=1, subset=64, batch_size=32, log_every=1)
     else:
         overrides["dry_run"] = None
-    return resolve(args.preset, overrides)
+    try:
+        return resolve(args.preset, overrides)
+    except ConfigError as e:
+        raise ScratchganError(e.flag_message()) from None
 
 
 def resumed_config(args):
@@ -242,11 +246,11 @@ def main(argv=None):
             return 0
         limiter = set_threads(cfg.threads) if cfg.threads else None
 
-        from .trainer import default_out_dir, prepare_out_dir, train
+        from .trainer import check_out_dir, default_out_dir, train
 
         if args.resume is None:
             out_dir = out_dir or default_out_dir()
-            prepare_out_dir(out_dir, args.overwrite)
+            check_out_dir(out_dir, args.overwrite)
         print(f"run folder: {out_dir}  (preset {cfg.preset}, seed {cfg.seed})")
         run = train(
             cfg,
@@ -259,6 +263,12 @@ def main(argv=None):
         return fail(PROG, e)
     except Divergence as e:
         return fail(PROG, e, status=1)
+    except KeyboardInterrupt:
+        return fail(
+            PROG,
+            "stopped by Ctrl-C; nothing after the last checkpoint (if any) was kept",
+            status=130,
+        )
     if run.status == "stopped":
         print(
             f"interrupted: checkpoint written; continue with "

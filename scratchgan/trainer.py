@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import time
 
 import numpy as np
@@ -146,6 +147,8 @@ def is_run_dir(path):
 def read_run_config(run_dir):
     """The TrainConfig saved in a run folder."""
     path = os.path.join(run_dir, "config.json")
+    if not os.path.isdir(run_dir):
+        raise CheckpointError(f"{run_dir}: no such run folder")
     if not is_run_dir(run_dir):
         raise CheckpointError(f"{run_dir}: not a scratchgan run (no valid config.json)")
     with open(path) as f:
@@ -157,8 +160,9 @@ def read_run_config(run_dir):
         raise CheckpointError(f"{path}: unusable config ({e})") from None
 
 
-def prepare_out_dir(path, overwrite):
-    """Create the run folder, refusing to clobber one that holds other files."""
+def check_out_dir(path, overwrite):
+    """Refuse an --out that holds other files or cannot be written; creates
+    nothing, so a run that fails before training leaves no folder behind."""
     if os.path.exists(path):
         if not os.path.isdir(path):
             raise ScratchganError(f"--out {path}: exists and is not a folder")
@@ -168,6 +172,17 @@ def prepare_out_dir(path, overwrite):
                 f"--out {path}: folder exists, is not empty and is {kind}; "
                 "use --resume to continue a run or --overwrite to reuse the folder"
             )
+    parent = os.path.abspath(path)
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise ScratchganError(f"--out {path}: cannot write there ({parent} is a file)")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ScratchganError(f"--out {path}: cannot write there (no permission)")
+
+
+def create_out_dir(path):
+    """Make the run folder and its samples/ folder, and prove it is writable."""
     try:
         os.makedirs(os.path.join(path, "samples"), exist_ok=True)
         probe = os.path.join(path, ".write-test")
@@ -206,6 +221,10 @@ class StopRequest:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
+        sys.stderr.write(
+            "\nstopping after this step to write a checkpoint "
+            "(Ctrl-C again to abort without one)\n"
+        )
 
     def __exit__(self, *exc):
         signal.signal(signal.SIGINT, self._previous)
@@ -347,7 +366,8 @@ class Run:
                 )
                 start, done = time.perf_counter(), 0
                 while self.batch < steps_per_epoch:
-                    metrics = self._one_step(images, per_step)
+                    last = self.batch + 1 == steps_per_epoch
+                    metrics = self._one_step(images, per_step, last)
                     done += 1
                     self.batch += 1
                     rate = done * cfg.batch_size / (time.perf_counter() - start)
@@ -380,7 +400,7 @@ class Run:
                 )
         return "done"
 
-    def _one_step(self, images, per_step):
+    def _one_step(self, images, per_step, last_of_epoch=False):
         cfg = self.cfg
         lo = self.batch * per_step
         idx = self.perm[lo : lo + per_step]
@@ -404,7 +424,8 @@ class Run:
         except Divergence as e:
             raise Divergence(f"at step {self.step + 1}: {e}") from None
         self.step += 1
-        log = self.step % cfg.log_every == 0
+        # the epoch's last step is always logged, so even a short run has curves
+        log = self.step % cfg.log_every == 0 or last_of_epoch
         evaluate = cfg.eval_every and self.step % cfg.eval_every == 0
         if not (log or evaluate):
             return metrics
@@ -434,25 +455,37 @@ def load_training_images(cfg):
 def train(cfg, out_dir, resume=False, show_progress=True, echo=print):
     """Run (or resume) training in ``out_dir``; returns the Run.
 
-    Raises ScratchganError subclasses for bad input and Divergence if the losses
-    or weights stop being finite (the last checkpoint is left as it was).
+    A fresh run's folder is created only once the data and the models are
+    ready, so bad input leaves nothing behind. Raises ScratchganError
+    subclasses for bad input and Divergence if the losses or weights stop being
+    finite (the last checkpoint is left as it was).
     """
     run = Run(cfg, out_dir, echo)
     if resume:
         run.restore(run.path("checkpoint.npz"))
+        if run.epoch >= cfg.epochs:
+            raise ScratchganError(
+                f"--epochs {cfg.epochs}: {out_dir} has already trained "
+                f"{run.epoch} epochs; ask for more to continue it"
+            )
+    images = load_training_images(cfg)
+    if resume:
         run.truncate_metrics()
         run.alarms.replay(viz.read_metrics(run.path("metrics.jsonl")))
         echo(f"resuming {out_dir} at epoch {run.epoch + 1}, step {run.step}")
-    images = load_training_images(cfg)
+    else:
+        create_out_dir(out_dir)
+        open(run.path("metrics.jsonl"), "w").close()
 
     # compile (or load) the kernels now, so no step's timing includes it
     seconds = warmup()
     echo(f"numba kernels ready in {seconds:.1f} s")
     run.write_config()
-    if not resume:
-        open(run.path("metrics.jsonl"), "w").close()
     try:
-        status = run.fit(images, show_progress)
+        # a diverging run overflows on its way to NaN; the finite checks in
+        # the loop report that once, so numpy's warnings would only be noise
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            status = run.fit(images, show_progress)
     except Divergence as e:
         run.log_metrics({"step": run.step, "alarm": "divergence", "detail": str(e)})
         ckpt = run.path("checkpoint.npz")

@@ -49,9 +49,26 @@ def save_gif(paths, out_path, ms_per_frame=300):
 
 
 def read_metrics(path):
-    """The records of a metrics.jsonl file, as a list of dicts."""
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+    """The records of a metrics.jsonl file, as a list of dicts.
+
+    A missing file gives no records, and a line that is not JSON is skipped: a
+    process killed mid-write leaves a torn last line, which must not make the
+    run unreadable.
+    """
+    records = []
+    try:
+        with open(path) as f:
+            lines = f.readlines()
+    except FileNotFoundError:
+        return records
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
 
 
 def plot_curves(records, out_path):

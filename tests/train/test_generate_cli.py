@@ -108,3 +108,42 @@ def test_existing_file_is_kept(run_dir, tmp_path, capsys):
     assert out.read_bytes() == b"precious"
     assert generate([str(run_dir), "--out", str(out), "--overwrite"]) == 0
     assert out.read_bytes() != b"precious"
+
+
+def test_more_columns_than_samples_are_capped(run_dir, tmp_path):
+    out = tmp_path / "x.png"
+    assert (
+        generate([str(run_dir), "--n", "4", "--nrow", "1000", "--out", str(out)]) == 0
+    )
+    width, height = Image.open(out).size
+    assert width < 4 * 70 and height < 70
+
+
+@pytest.mark.parametrize("flag", ["--n", "--nrow", "--steps"])
+def test_huge_counts_are_refused(run_dir, tmp_path, capsys, flag):
+    with pytest.raises(SystemExit) as exc:
+        generate(
+            [str(run_dir), flag, "99999999999999", "--out", str(tmp_path / "x.png")]
+        )
+    assert exc.value.code == 2
+    assert flag in capsys.readouterr().err
+
+
+def test_odd_out_paths(run_dir, tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert generate([str(run_dir), "--out", str(afile / "x.png")]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert generate([str(run_dir), "--out", str(tmp_path / ".png")]) == 2
+    assert "file name ending in .png" in capsys.readouterr().err
+
+
+def test_a_checkpoint_with_nan_weights_is_refused(run_dir, tmp_path, capsys):
+    arrays = dict(np.load(run_dir / "checkpoint.npz", allow_pickle=False))
+    arrays["G/convt1.W"] = arrays["G/convt1.W"].copy()
+    arrays["G/convt1.W"][0, 0, 0, 0] = np.nan
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **arrays)
+    assert generate([str(bad), "--out", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err
+    assert "convt1.W" in err and not (tmp_path / "x.png").exists()

@@ -238,6 +238,11 @@ def test_unwritable_out_is_refused(tiny_mnist, tmp_path, capsys):
 def test_resume_errors(tiny_mnist, tmp_path, capsys):
     # missing folder
     assert main(["--resume", str(tmp_path / "nope")]) == 2
+    assert "no such run folder" in capsys.readouterr().err
+
+    # a folder that is not a run
+    (tmp_path / "plain").mkdir()
+    assert main(["--resume", str(tmp_path / "plain")]) == 2
     assert "not a scratchgan run" in capsys.readouterr().err
 
     # flags that would change the run
@@ -359,3 +364,91 @@ def test_empty_paths_are_refused(flag, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert flag in err and "empty" in err and len(err.strip().splitlines()) == 1
+
+
+def test_failed_start_leaves_no_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert (
+        main(["--dry-run", "--data", str(tmp_path / "missing"), "--out", str(out)]) == 2
+    )
+    assert not out.exists()
+    capsys.readouterr()
+
+    # so the same --out works once the input is fixed (here: the data)
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    assert main(["--dry-run", "--data", str(bad), "--out", str(out)]) == 2
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "edit, field",
+    [
+        ({"batch_size": "abc"}, "batch_size"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"lr_g": "abc"}, "lr_g"),
+        ({"seed": -1}, "seed"),
+        ({"dropout": 7}, "dropout"),
+        ({"bn_eps": -1}, "bn_eps"),
+        ({"g_loss": "foo"}, "g_loss"),
+        ({"preset": "bogus"}, "preset"),
+        ({"epochs": -5}, "epochs"),
+    ],
+)
+def test_resume_refuses_a_hand_edited_config(tiny_mnist, tmp_path, capsys, edit, field):
+    run = tmp_path / "run"
+    assert main(SMALL + ["--epochs", "1", "--subset", "64", "--out", str(run)]) == 0
+    config = json.loads((run / "config.json").read_text())
+    config.update(edit)
+    (run / "config.json").write_text(json.dumps(config))
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    capsys.readouterr()
+    assert main(["--resume", str(run), "--epochs", "2"]) == 2
+    err = capsys.readouterr().err
+    assert field in err and len(err.strip().splitlines()) == 1, err
+    after = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    assert after == before
+
+
+def test_resume_survives_a_torn_metrics_line(tiny_mnist, tmp_path):
+    run = tmp_path / "run"
+    args = SMALL + ["--subset", "64", "--log-every", "1"]
+    assert main(args + ["--epochs", "1", "--out", str(run)]) == 0
+    with open(run / "metrics.jsonl", "a") as f:
+        f.write('{"step": 3, "d_lo')
+    assert main(["--resume", str(run), "--epochs", "2", "--no-progress"]) == 0
+    steps = [json.loads(line)["step"] for line in read_lines(run / "metrics.jsonl")]
+    assert steps == [1, 2, 3, 4]
+
+
+def test_resume_needs_more_epochs(tiny_mnist, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(SMALL + ["--epochs", "2", "--subset", "64", "--out", str(run)]) == 0
+    config = (run / "config.json").read_bytes()
+    capsys.readouterr()
+    assert main(["--resume", str(run), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "--epochs 1" in err and "already trained 2 epochs" in err
+    assert (run / "config.json").read_bytes() == config
+
+
+@pytest.mark.parametrize(
+    "flags, fragment",
+    [
+        (["--width", "1000"], "--width"),
+        (["--width", "1e30"], "--width"),
+        (["--latent-dim", "1000000000"], "--latent-dim"),
+    ],
+)
+def test_huge_models_are_refused(flags, fragment, tmp_path, capsys):
+    assert main(flags + ["--summary"]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and len(err.strip().splitlines()) == 1
+
+
+def test_short_runs_still_draw_curves(tiny_mnist, tmp_path):
+    run = tmp_path / "run"
+    args = SMALL + ["--epochs", "1", "--subset", "64", "--log-every", "10"]
+    assert main(args + ["--out", str(run)]) == 0
+    assert (run / "curves.png").is_file()
+    assert len(read_lines(run / "metrics.jsonl")) == 1
