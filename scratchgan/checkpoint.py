@@ -56,20 +56,67 @@ def save(path, G, D, opt_g, opt_d, fixed_z, perm, meta):
         raise
 
 
+_ZIP_START = b"PK\x03\x04"
+COUNTERS = ("epoch", "batch", "step")
+
+
 def load(path):
     """Read a checkpoint into (arrays, meta); CheckpointError if it is unusable."""
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise CheckpointError(f"{path}: no such checkpoint file")
+    if not os.path.isfile(path):
+        raise CheckpointError(f"{path}: not a regular file, so not a checkpoint")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read ({e.strerror})") from None
+    if head != _ZIP_START:
+        # np.load would try to unpickle it and suggest allow_pickle=True
+        raise CheckpointError(
+            f"{path}: not a scratchgan checkpoint (not an npz archive)"
+        )
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
         meta = json.loads(str(arrays.pop("meta")))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as e:
-        msg = f"{path}: not a readable scratchgan checkpoint ({e})"
+    except ValueError as e:
+        if "pickle" in str(e):
+            raise CheckpointError(
+                f"{path}: not a scratchgan checkpoint: holds pickled objects, "
+                "which are never loaded"
+            ) from None
+        msg = f"{path}: not a readable scratchgan checkpoint ({_one_line(e)})"
         raise CheckpointError(msg) from None
-    if meta.get("format") != FORMAT:
+    except (OSError, KeyError, zipfile.BadZipFile, EOFError) as e:
+        msg = f"{path}: not a readable scratchgan checkpoint ({_one_line(e)})"
+        raise CheckpointError(msg) from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a scratchgan checkpoint")
+    for key in COUNTERS:
+        value = meta.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise CheckpointError(
+                f"{path}: meta {key} is {value!r}, expected a non-negative integer"
+            )
     return arrays, meta
+
+
+def _one_line(err):
+    return " ".join(str(err).split())
+
+
+def check_finite_arrays(arrays, path):
+    """Raise CheckpointError naming the first float array holding NaN or Inf.
+
+    ``arrays``: a mapping of names to arrays, as from ``load``."""
+    for name, value in arrays.items():
+        value = np.asarray(value)
+        if value.dtype.kind in "fc" and not np.isfinite(value).all():
+            raise CheckpointError(
+                f"{path}: {name} holds NaN or infinite values; the weights are "
+                "unusable (the run diverged or the file was damaged)"
+            )
 
 
 def restore_model(model, arrays, prefix, path):

@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 
 import numpy as np
 
@@ -29,16 +30,23 @@ from .cli import (
     ArgumentParser,
     fail,
     non_negative_int,
+    parsed,
     path_arg,
-    positive_int,
     setup_logging,
 )
 from .data import load_mnist, to_uint8
-from .errors import DataError, ScratchganError
+from .data.formats import is_zip
+from .data.mnist import escape_newlines
+from .errors import CheckpointError, DataError, ScratchganError
 
 PROG = "scratchgan-evaluate"
 N_NEIGHBOURS = 8
 N_HELD_OUT = 1000  # offline reference size, and the Parzen validation size
+MIN_SET = 10  # fewest digits in any set (reference, floor, Parzen validation)
+MIN_TRAIN = 5 * MIN_SET  # a fifth is held out (twice without a test split)
+MAX_N = 100_000  # samples: more takes hours and gigabytes, and adds no precision
+# the run's own files, never written over
+PROTECTED = ("checkpoint.npz", "config.json", "metrics.jsonl")
 
 
 def reference_sets(data, classes=None, subset=None):
@@ -47,20 +55,24 @@ def reference_sets(data, classes=None, subset=None):
     ``train``: what the generator trained on (``subset``, ``classes``), searched
     for neighbours; ``reference``: the test split, else held-out training digits;
     ``floor``: training digits for the real-vs-real FD; ``valid``: training digits
-    that choose the Parzen width.
+    that choose the Parzen width. Small folders work: a fifth of the training
+    digits at most is held out; fewer than ``MIN_TRAIN`` training or ``MIN_SET``
+    test digits raise DataError.
     """
+    where = f"{data}: " if data else ""
     train, _ = load_mnist(data, split="train", subset=subset, classes=classes)
     full, _ = load_mnist(data, split="train", classes=classes)
+    if len(full) < MIN_TRAIN:
+        raise DataError(
+            f"{where}only {len(full):,} training digits; evaluate needs at least "
+            f"{MIN_TRAIN} (to hold {MIN_SET} out for the Parzen width and fit "
+            "the real-vs-real floor)"
+        )
+    # a fifth at most, so that small folders (and tests) still work
+    held = min(N_HELD_OUT, len(full) // 5)
     try:
         test, _ = load_mnist(data, split="test", classes=classes)
-    except DataError as e:
-        # a fifth at most, so that small folders (and tests) still work
-        held = min(N_HELD_OUT, len(full) // 5)
-        if held < 10:
-            raise DataError(
-                f"no test split ({e}) and only {len(full):,} training digits, "
-                "too few to hold some out as a reference"
-            ) from None
+    except DataError:
         return {
             "train": train,
             "reference": full[-held:],
@@ -72,12 +84,17 @@ def reference_sets(data, classes=None, subset=None):
             ),
             "is_test": False,
         }
-    n_floor = min(len(test), len(full) - N_HELD_OUT)
+    if len(test) < MIN_SET:
+        raise DataError(
+            f"{where}only {len(test):,} test digits; evaluate needs at least "
+            f"{MIN_SET} to fit the reference statistics"
+        )
+    n_floor = min(len(test), len(full) - held)
     return {
         "train": train,
         "reference": test,
         "floor": full[:n_floor],
-        "valid": full[-N_HELD_OUT:],
+        "valid": full[-held:],
         "label": f"the MNIST test set ({len(test):,} digits)",
         "is_test": True,
     }
@@ -180,14 +197,25 @@ def format_table(r):
     return lines
 
 
+def sample_count(text):
+    return parsed(
+        text, int, lambda v: 0 < v <= MAX_N, f"a positive integer up to {MAX_N:,}"
+    )
+
+
 def build_parser():
     p = ArgumentParser(prog=PROG, description="Measure a trained generator.")
-    p.add_argument("run_dir", type=path_arg, metavar="RUN_DIR", help="a run folder")
+    p.add_argument(
+        "run_dir",
+        type=path_arg,
+        metavar="RUN_OR_CHECKPOINT",
+        help="a run folder or its checkpoint.npz",
+    )
     p.add_argument(
         "--n",
-        type=positive_int,
+        type=sample_count,
         default=10000,
-        help="generated samples (default %(default)s)",
+        help=f"generated samples, at most {MAX_N:,} (default %(default)s)",
     )
     p.add_argument(
         "--data",
@@ -196,7 +224,16 @@ def build_parser():
         "the usual search; offline, held-out training digits replace the test set)",
     )
     p.add_argument(
-        "--json", metavar="FILE", help="results file (default RUN_DIR/eval.json)"
+        "--json",
+        type=path_arg,
+        metavar="FILE",
+        help="results file (default RUN_DIR/eval.json, replaced if there); "
+        "never the run's checkpoint, config or metrics",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing --json FILE",
     )
     p.add_argument(
         "--parzen",
@@ -214,36 +251,105 @@ def build_parser():
     return p
 
 
+def resolve_source(source):
+    """(output folder, checkpoint path) of a run folder or a checkpoint file."""
+    if os.path.isdir(source):
+        return source, os.path.join(source, "checkpoint.npz")
+    if not os.path.exists(source):
+        raise CheckpointError(f"{source}: no such run folder or checkpoint")
+    if os.path.isfile(source) and (source.endswith(".npz") or is_zip(source)):
+        return os.path.dirname(os.path.abspath(source)), source
+    raise CheckpointError(f"{source}: is not a run folder or checkpoint")
+
+
+def _same(a, b):
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def check_outputs(args, run_dir, ckpt, json_path, png):
+    """An error message if the outputs cannot or must not be written, else None.
+
+    Runs before the long computation, so a bad --json costs nothing."""
+    flag = f"--json {args.json}" if args.json else json_path
+    for target in [ckpt] + [os.path.join(run_dir, n) for n in PROTECTED]:
+        if _same(json_path, target):
+            return (
+                f"{flag}: is the run's {os.path.basename(target)}; never written over"
+            )
+    if _same(json_path, png):
+        return f"{flag}: is where the neighbours picture goes; choose another name"
+    if os.path.isdir(json_path):
+        return f"{flag}: is a folder, expected a file name"
+    if args.json and os.path.lexists(json_path) and not args.overwrite:
+        return f"{flag}: exists; use --overwrite to replace it"
+    for folder, what in (
+        (os.path.dirname(os.path.abspath(json_path)), flag),
+        (os.path.abspath(run_dir), f"{run_dir} (where neighbours.png goes)"),
+    ):
+        if not os.path.isdir(folder):
+            return f"{what}: folder {folder} does not exist"
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return f"{what}: folder {folder} is not writable"
+    return None
+
+
+def write_json(result, path):
+    """Write ``result`` to ``path`` through a temporary file in the same folder."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".eval-", suffix=".json.tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(result, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     setup_logging()
+
+    def error(msg):
+        return fail(PROG, escape_newlines(str(msg)))
+
     if args.n < 2:
-        return fail(PROG, f"--n {args.n}: need at least 2 samples to fit a Gaussian")
-    if not os.path.isdir(args.run_dir):
-        return fail(PROG, f"{args.run_dir}: no such run folder")
-    json_path = args.json or os.path.join(args.run_dir, "eval.json")
+        return error(f"--n {args.n}: need at least 2 samples to fit a Gaussian")
     try:
+        run_dir, ckpt = resolve_source(args.run_dir)
+    except ScratchganError as e:
+        return error(e)
+    json_path = args.json or os.path.join(run_dir, "eval.json")
+    png = os.path.join(run_dir, "neighbours.png")
+    problem = check_outputs(args, run_dir, ckpt, json_path, png)
+    if problem:
+        return error(problem)
+    try:
+        from . import checkpoint
         from .generate import load_generator
         from .viz import grid, save_png
 
-        G, cfg = load_generator(args.run_dir)
+        G, cfg = load_generator(ckpt)
+        weights = {**G.params, **G.state()}
+        checkpoint.check_finite_arrays({f"G/{k}": v for k, v in weights.items()}, ckpt)
         sets = reference_sets(args.data or cfg.data, cfg.classes, cfg.subset)
         result = evaluate(G, cfg.latent_dim, sets, args.n, args.seed, args.parzen)
         pictures = result.pop("neighbour_images")
         result["run"] = args.run_dir
         for line in format_table(result):
             print(line)
-        tmp = json_path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(result, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, json_path)
-        png = os.path.join(args.run_dir, "neighbours.png")
+        try:
+            write_json(result, json_path)
+        except OSError as e:
+            flag = f"--json {args.json}" if args.json else json_path
+            return error(f"{flag}: cannot write ({e.strerror})")
         save_png(grid(pictures, nrow=N_NEIGHBOURS), png)
     except ScratchganError as e:
-        return fail(PROG, e)
+        return error(e)
     except OSError as e:
-        return fail(PROG, f"cannot write results ({e.strerror}: {e.filename})")
+        return error(f"cannot write results ({e.strerror}: {e.filename})")
     print(f"wrote {json_path} and {png}")
     return 0
 

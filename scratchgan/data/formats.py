@@ -11,6 +11,9 @@ images are 0x00000803 (2051) and labels 0x00000801 (2049).
 """
 
 import gzip
+import io
+import os
+import stat
 import zipfile
 import zlib
 from pathlib import Path
@@ -32,6 +35,37 @@ _ZIP_START = b"PK\x03\x04"
 _NPZ_ERRORS = (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error)
 
 
+# the largest real MNIST file is 47 MB unpacked (Keras's npz: 11 MB); anything past
+# this is not MNIST, and reading it whole could exhaust memory
+MAX_BYTES = 200 * 1024 * 1024
+
+
+def check_regular_file(path):
+    """Raise DataError unless `path` is a regular file of at most MAX_BYTES.
+
+    Checked before reading, so a device (/dev/zero), a FIFO or a huge file is
+    refused instead of read forever or into all of memory.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except OSError as err:
+        raise DataError(f"{path}: cannot read ({err.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise DataError(f"{path}: is a folder, expected a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise DataError(
+            f"{path}: not a regular file (a device, pipe or socket), "
+            "expected an MNIST file"
+        )
+    if info.st_size > MAX_BYTES:
+        raise DataError(
+            f"{path}: {info.st_size:,} bytes, larger than any MNIST file could be "
+            f"(limit {MAX_BYTES:,}); not read"
+        )
+
+
 def one_line(err):
     """The exception's message with newlines folded, for one-line DataErrors."""
     return " ".join(str(err).split())
@@ -44,6 +78,7 @@ def read_bytes(path):
     without `.gz` (or a raw file saved with it) still reads.
     """
     path = Path(path)
+    check_regular_file(path)
 
     # read the whole file: the largest MNIST file is 47 MB unpacked
     try:
@@ -60,7 +95,8 @@ def read_bytes(path):
     # gunzip; a stream cut short raises EOFError, a damaged one zlib/OSError
     if raw.startswith(_GZIP_START):
         try:
-            raw = gzip.decompress(raw)
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+                raw = stream.read(MAX_BYTES + 1)
         except EOFError:
             raise DataError(
                 f"{path}: gzip stream is cut short (incomplete download?)"
@@ -71,6 +107,11 @@ def read_bytes(path):
             ) from None
         if not raw:
             raise DataError(f"{path}: file is empty once gunzipped")
+        if len(raw) > MAX_BYTES:
+            raise DataError(
+                f"{path}: unpacks to more than {MAX_BYTES:,} bytes, larger than "
+                "any MNIST file could be; not read"
+            )
     return raw
 
 
@@ -211,12 +252,23 @@ def read_npz(path, split):
     x_key, y_key = f"x_{suffix}", f"y_{suffix}"
 
     # check the zip signature first so a non-zip gets a plain message
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
-    if path.is_file() and path.stat().st_size == 0:
+    check_regular_file(path)
+    if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
     if not is_zip(path):
         raise DataError(f"{path}: not an npz (zip) archive")
+
+    # members unpack in memory: refuse a (hostile) archive that would unpack huge
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (OSError, zipfile.BadZipFile) as err:
+        raise DataError(f"{path}: corrupt npz archive ({one_line(err)})") from None
+    if unpacked > MAX_BYTES:
+        raise DataError(
+            f"{path}: unpacks to {unpacked:,} bytes, larger than any MNIST npz "
+            f"could be (limit {MAX_BYTES:,}); not read"
+        )
 
     # members are decompressed lazily, so keep every access inside the try
     try:

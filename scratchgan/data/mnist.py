@@ -56,6 +56,11 @@ def keras_npz_path():
     return Path.home() / ".keras" / "datasets" / NPZ_NAME
 
 
+def escape_newlines(text):
+    """``text`` with line breaks written as \\n and \\r, so it stays one line."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def _find(folder, stem):
     """Return `folder/stem` or `folder/stem.gz`, whichever is a file, else None."""
     for name in (stem, stem + ".gz"):
@@ -154,6 +159,8 @@ def _read_path(path, split):
         raise DataError(f"{path}: no such file or folder")
     if path.is_dir():
         return _read_folder(path, split)
+    # before any read: a device or FIFO would block or never end
+    formats.check_regular_file(path)
     if path.suffix == ".npz" or formats.is_zip(path):
         images, labels = formats.read_npz(path, split)
         return images, labels, str(path)
@@ -229,7 +236,10 @@ def _find_source(path, split, download):
         return _read_path(path, split)
     env_path = os.environ.get(ENV_VAR, "")
     if env_path:
-        images, labels, desc = _read_path(env_path, split)
+        try:
+            images, labels, desc = _read_path(env_path, split)
+        except DataError as err:
+            raise DataError(f"${ENV_VAR}={env_path!r}: {err}") from None
         return images, labels, f"{desc} (from ${ENV_VAR})"
 
     # local copies
@@ -296,7 +306,13 @@ def load_mnist(path=None, split="train", subset=None, classes=None, download=Tru
         For a missing, malformed or unverifiable file, or bad arguments.
     """
     class_tuple = _check_options(split, subset, classes)
-    images, labels, desc = _find_source(path, split, download)
+    try:
+        images, labels, desc = _find_source(path, split, download)
+        if len(labels) == 0:
+            raise DataError(f"{desc}: holds no {split} images")
+    except DataError as err:
+        # a path may hold a newline; the message must stay one line
+        raise DataError(escape_newlines(str(err))) from None
     notes = []
 
     # class filter, then the prefix
@@ -305,7 +321,9 @@ def load_mnist(path=None, split="train", subset=None, classes=None, download=Tru
         images, labels = images[keep], labels[keep]
         notes.append("digits " + ",".join(map(str, class_tuple)))
         if len(labels) == 0:
-            raise DataError(f"{desc}: no images of digits {class_tuple}")
+            raise DataError(
+                escape_newlines(f"{desc}: no images of digits {class_tuple}")
+            )
     if subset is not None:
         if subset > len(labels):
             notes.append(f"subset={subset:,} asked, only {len(labels):,} available")

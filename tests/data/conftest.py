@@ -6,6 +6,7 @@ test can read real caches or reach the internet.
 """
 
 import gzip
+import logging
 import socket
 import struct
 
@@ -36,6 +37,9 @@ def isolated(tmp_path, monkeypatch, closed_port):
     monkeypatch.delenv("SCRATCHGAN_DATA", raising=False)
     monkeypatch.setattr(download, "MIRRORS", (f"http://127.0.0.1:{closed_port}/",))
     monkeypatch.setattr(download, "TIMEOUT_S", 2)
+    # the command-line tests' setup_logging stops propagation, which hides the
+    # package's records from caplog when they run first
+    monkeypatch.setattr(logging.getLogger("scratchgan"), "propagate", True)
     return home
 
 
