@@ -36,7 +36,7 @@ from scratchgan.cli import setup_logging
 from scratchgan.config import TrainConfig
 from scratchgan.errors import ScratchganError
 from scratchgan.loop import Divergence
-from scratchgan.trainer import prepare_out_dir, train
+from scratchgan.trainer import check_out_dir, train
 from scratchgan.viz import read_metrics
 
 RUNS = [
@@ -63,7 +63,7 @@ def run_one(name, overrides, args):
         **overrides,
     )
     out = os.path.join(args.out, name.replace(", ", "-").replace(" ", "-"))
-    prepare_out_dir(out, overwrite=True)
+    check_out_dir(out, overwrite=True)
     print(f"\n== {name}: {cfg.epochs} epochs of {steps_per_epoch} steps -> {out}")
     try:
         train(cfg, out, show_progress=False, echo=lambda s: print("  " + s))
