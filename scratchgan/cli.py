@@ -45,6 +45,21 @@ def unit_interval(text):
     return parsed(text, float, lambda v: 0 <= v < 1, "in [0, 1)")
 
 
+# the most images a command generates at once: 78 MB of uint8 digits, and
+# more adds nothing to a metric's precision; a larger count is surely a typo
+MAX_SAMPLES = 100_000
+
+
+def sample_count(text):
+    """A number of images, from 1 to MAX_SAMPLES."""
+    return parsed(
+        text,
+        int,
+        lambda v: 0 < v <= MAX_SAMPLES,
+        f"a positive integer up to {MAX_SAMPLES:,}",
+    )
+
+
 def path_arg(text):
     """A file or folder name; an empty one is refused rather than read as
     "not given"."""

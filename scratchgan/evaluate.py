@@ -27,11 +27,12 @@ import numpy as np
 
 from . import metrics
 from .cli import (
+    MAX_SAMPLES,
     ArgumentParser,
     fail,
     non_negative_int,
-    parsed,
     path_arg,
+    sample_count,
     setup_logging,
 )
 from .data import load_mnist, to_uint8
@@ -44,7 +45,6 @@ N_NEIGHBOURS = 8
 N_HELD_OUT = 1000  # offline reference size, and the Parzen validation size
 MIN_SET = 10  # fewest digits in any set (reference, floor, Parzen validation)
 MIN_TRAIN = 5 * MIN_SET  # a fifth is held out (twice without a test split)
-MAX_N = 100_000  # samples: more takes hours and gigabytes, and adds no precision
 # the run's own files, never written over
 PROTECTED = ("checkpoint.npz", "config.json", "metrics.jsonl")
 
@@ -197,12 +197,6 @@ def format_table(r):
     return lines
 
 
-def sample_count(text):
-    return parsed(
-        text, int, lambda v: 0 < v <= MAX_N, f"a positive integer up to {MAX_N:,}"
-    )
-
-
 def build_parser():
     p = ArgumentParser(prog=PROG, description="Measure a trained generator.")
     p.add_argument(
@@ -215,7 +209,7 @@ def build_parser():
         "--n",
         type=sample_count,
         default=10000,
-        help=f"generated samples, at most {MAX_N:,} (default %(default)s)",
+        help=f"generated samples, at most {MAX_SAMPLES:,} (default %(default)s)",
     )
     p.add_argument(
         "--data",

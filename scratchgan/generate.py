@@ -1,6 +1,5 @@
 """python -m scratchgan.generate: sample digits from a trained generator."""
 
-import argparse
 import os
 import sys
 
@@ -11,22 +10,12 @@ from .cli import (
     fail,
     non_negative_int,
     path_arg,
-    positive_int,
+    sample_count,
     setup_logging,
 )
 from .errors import CheckpointError, ScratchganError
 
 PROG = "scratchgan-generate"
-
-
-MAX_SAMPLES = 100_000  # 78 MB of uint8 images; more is surely a typo
-
-
-def sample_count(text):
-    n = positive_int(text)
-    if n > MAX_SAMPLES:
-        raise argparse.ArgumentTypeError(f"at most {MAX_SAMPLES:,}, got {text!r}")
-    return n
 
 
 def build_parser():

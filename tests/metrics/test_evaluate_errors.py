@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from scratchgan import checkpoint
-from scratchgan.evaluate import MAX_N, PROTECTED, main
+from scratchgan.cli import MAX_SAMPLES as MAX_N
+from scratchgan.evaluate import PROTECTED, main
 from scratchgan.train import main as train_main
 from tests.train.conftest import write_idx
 
