@@ -30,6 +30,26 @@ def draw_noise(rng, n, latent_dim):
     return rng.standard_normal((n, latent_dim), dtype=np.float32)
 
 
+def through_frozen(D, dlogits):
+    """dloss/dimages through D, leaving D's parameter gradients untouched."""
+    D.freeze(True)
+    try:
+        return D.backward(dlogits)
+    finally:
+        D.freeze(False)
+
+
+def d_metrics(loss_real, loss_fake, logits_real, logits_fake):
+    """The discriminator's side of a step's metrics."""
+    return {
+        "d_loss": loss_real + loss_fake,
+        "d_loss_real": loss_real,
+        "d_loss_fake": loss_fake,
+        "d_real": float(sigmoid(logits_real).mean()),
+        "d_fake": float(sigmoid(logits_fake).mean()),
+    }
+
+
 def d_update(G, D, opt_d, real, rng, latent_dim, real_target):
     """One discriminator step on one real batch.
 
@@ -53,14 +73,7 @@ def d_update(G, D, opt_d, real, rng, latent_dim, real_target):
 
     # update
     opt_d.step()
-    metrics = {
-        "d_loss": loss_real + loss_fake,
-        "d_loss_real": loss_real,
-        "d_loss_fake": loss_fake,
-        "d_real": float(sigmoid(logits_real).mean()),
-        "d_fake": float(sigmoid(logits_fake).mean()),
-    }
-    return metrics, fake
+    return d_metrics(loss_real, loss_fake, logits_real, logits_fake), fake
 
 
 def g_update(G, D, opt_g, fake, g_loss_fn):
@@ -77,12 +90,7 @@ def g_update(G, D, opt_g, fake, g_loss_fn):
 
     # backward through a frozen D to the images, then through G (to its
     # parameters only: the gradient w.r.t. z is not used)
-    D.freeze(True)
-    try:
-        dfake = D.backward(dlogits)
-    finally:
-        D.freeze(False)
-    G.backward(dfake, input_grad=False)
+    G.backward(through_frozen(D, dlogits), input_grad=False)
 
     # update
     opt_g.step()
@@ -107,11 +115,7 @@ def simultaneous_update(
     # through a frozen D; then D's own loss adds D's parameter gradients.
     logits_fake = D.forward(fake, training=True)
     g_loss, dlogits_g = g_loss_fn(logits_fake)
-    D.freeze(True)
-    try:
-        dfake = D.backward(dlogits_g)
-    finally:
-        D.freeze(False)
+    dfake = through_frozen(D, dlogits_g)
     loss_fake, dlogits = bce_with_logits(logits_fake, 0.0)
     D.backward(dlogits, input_grad=False)
     G.backward(dfake, input_grad=False)
@@ -119,16 +123,9 @@ def simultaneous_update(
     # update both from gradients taken at the same point
     opt_d.step()
     opt_g.step()
-    d_fake = float(sigmoid(logits_fake).mean())
-    return {
-        "d_loss": loss_real + loss_fake,
-        "d_loss_real": loss_real,
-        "d_loss_fake": loss_fake,
-        "d_real": float(sigmoid(logits_real).mean()),
-        "d_fake": d_fake,
-        "g_loss": g_loss,
-        "d_fake_g": d_fake,
-    }
+    metrics = d_metrics(loss_real, loss_fake, logits_real, logits_fake)
+    metrics.update(g_loss=g_loss, d_fake_g=metrics["d_fake"])
+    return metrics
 
 
 def train_step(

@@ -1,4 +1,7 @@
-"""Pictures of a run: sample grids, the progress GIF, the training curves."""
+"""Pictures of a run: sample grids and the progress GIF; metrics.jsonl reading.
+
+The training curves are drawn by ``scratchgan.metrics.curves``.
+"""
 
 import json
 import os
@@ -69,35 +72,3 @@ def read_metrics(path):
         if isinstance(record, dict):
             records.append(record)
     return records
-
-
-def plot_curves(records, out_path):
-    """Losses, and D(x), D(G(z)) against the 0.5 equilibrium, over steps."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    steps = [r["step"] for r in records if "d_loss" in r]
-    if not steps:
-        return
-    train = [r for r in records if "d_loss" in r]
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
-    ax1.plot(steps, [r["d_loss"] for r in train], label="d_loss (real + fake)")
-    ax1.plot(steps, [r["g_loss"] for r in train], label="g_loss")
-    ax1.set_ylabel("loss")
-    ax1.legend(loc="upper right")
-    ax1.grid(alpha=0.3)
-    ax2.plot(steps, [r["d_real"] for r in train], label="D(x)")
-    ax2.plot(steps, [r["d_fake"] for r in train], label="D(G(z))")
-    ax2.axhline(0.5, color="k", linestyle="--", linewidth=1, label="equilibrium 0.5")
-    ax2.set_ylim(0, 1)
-    ax2.set_xlabel("step")
-    ax2.set_ylabel("discriminator output")
-    ax2.legend(loc="upper right")
-    ax2.grid(alpha=0.3)
-    fig.tight_layout()
-    tmp = out_path + ".tmp.png"
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, out_path)
