@@ -25,6 +25,10 @@ dtype works (float32 for training, float64 for gradient checks).
 
 The ``*_into`` kernels write into a caller's buffer, so that a layer can reuse one
 buffer from step to step instead of asking the OS for fresh pages every call.
+Conv2D and Conv2DTranspose compose them that way, keeping their buffers between
+steps. ``conv2d_forward``, ``conv2d_backward_input`` and ``conv2d_backward_weight``
+below are the same composition with fresh arrays: the plain entry points that
+the tests hold against ``reference.py`` and that ``warmup`` compiles through.
 """
 
 import numpy as np
