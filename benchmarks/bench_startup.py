@@ -26,11 +26,9 @@ CHILD = r"""
 import resource, sys, time
 t_import = time.perf_counter()
 import numpy as np
-import numba
-from threadpoolctl import threadpool_limits
+from scratchgan.kernels.threads import set_num_threads
 threads = int(sys.argv[1]); batch = int(sys.argv[2])
-numba.set_num_threads(threads)
-limiter = threadpool_limits(limits=threads)
+set_num_threads(threads)
 from scratchgan.loop import train_step
 from scratchgan.models.dcgan import build_discriminator, build_generator
 from scratchgan.optimizers import Adam

@@ -134,12 +134,6 @@ def main(argv=None):
         help="default: 64 128 256 for tf-tutorial, 64 for default",
     )
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument(
-        "--numba-threads",
-        type=int,
-        default=None,
-        help="threads for Numba's loops only (default: --threads)",
-    )
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1337)
@@ -148,8 +142,7 @@ def main(argv=None):
     parser.add_argument("--png", help="write a bar chart to this PNG file")
     args = parser.parse_args(argv)
 
-    # the limits hold until restore_original_limits() below
-    limiter = set_threads(args.threads, args.numba_threads)
+    set_threads(args.threads)
     preset = MODELS[args.model]
     batches = args.batch_sizes or (
         [64, 128, 256] if args.model == "tf-tutorial" else [64]
@@ -193,7 +186,6 @@ def main(argv=None):
             "benchmark": "train_step",
             "model": args.model,
             "threads": args.threads,
-            "numba_threads": args.numba_threads or args.threads,
             "repeats": args.repeats,
             "warmup": args.warmup,
             "machine": info,
@@ -203,7 +195,6 @@ def main(argv=None):
             json.dump(out, f, indent=2)
     if args.png:
         plot(results, args.png, f"{args.model}, {args.threads} threads")
-    limiter.restore_original_limits()
 
 
 if __name__ == "__main__":

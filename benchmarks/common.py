@@ -8,21 +8,18 @@ import time
 import numpy as np
 
 
-def set_threads(n, numba_threads=None):
-    """Limit Numba, the BLAS under NumPy and (if installed) torch to ``n`` threads
-    (Numba to ``numba_threads`` if given).
+def set_threads(n):
+    """Run scratchgan's kernels and (if installed) torch on ``n`` threads.
 
-    Returns the threadpoolctl limiter, whose restore_original_limits() undoes it.
+    scratchgan limits the BLAS under NumPy to one thread itself and splits its
+    products between its own threads (see ``scratchgan.kernels.threads``).
     """
-    import numba
-    from threadpoolctl import threadpool_limits
+    from scratchgan.kernels.threads import set_num_threads
 
-    numba.set_num_threads(numba_threads or n)
-    limiter = threadpool_limits(limits=n)
+    set_num_threads(n)
     torch = optional_torch()
     if torch is not None:
         torch.set_num_threads(n)
-    return limiter
 
 
 def optional_torch():
@@ -58,7 +55,6 @@ def machine_info():
         "python": platform.python_version(),
         "numpy": np.__version__,
         "numba": numba.__version__,
-        "numba_threading_layer": numba.config.THREADING_LAYER,
         "torch": None if torch is None else torch.__version__,
         "blas": [
             {k: info.get(k) for k in ("internal_api", "architecture", "version")}

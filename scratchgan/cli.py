@@ -112,15 +112,10 @@ def fail(prog, error, status=2):
 
 
 def set_threads(n):
-    """Use ``n`` threads in Numba's kernels and in BLAS; returns the BLAS limiter
-    (keep it alive for the limit to hold)."""
-    import numba
-    from threadpoolctl import threadpool_limits
+    """Run scratchgan's kernels and matrix products on ``n`` threads."""
+    from .kernels.threads import available_cores, set_num_threads
 
-    if n > numba.config.NUMBA_NUM_THREADS:
-        raise ScratchganError(
-            f"--threads {n}: more than the {numba.config.NUMBA_NUM_THREADS} "
-            "threads Numba has"
-        )
-    numba.set_num_threads(n)
-    return threadpool_limits(n)
+    cores = available_cores()
+    if n > cores:
+        raise ScratchganError(f"--threads {n}: this machine has {cores} cores")
+    set_num_threads(n)

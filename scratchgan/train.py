@@ -244,7 +244,8 @@ def main(argv=None):
         if args.summary:
             print_summary(cfg)
             return 0
-        limiter = set_threads(cfg.threads) if cfg.threads else None
+        if cfg.threads:
+            set_threads(cfg.threads)
 
         from .trainer import check_out_dir, default_out_dir, train
 
@@ -258,7 +259,6 @@ def main(argv=None):
             resume=args.resume is not None,
             show_progress=not args.no_progress,
         )
-        del limiter
     except ScratchganError as e:
         return fail(PROG, e)
     except Divergence as e:

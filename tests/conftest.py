@@ -7,11 +7,11 @@ with PyTorch run in the dtype the code is used in.
 
 import contextlib
 
-import numba
 import numpy as np
 import pytest
 
 from scratchgan.gradcheck import check_layer
+from scratchgan.kernels import conv, elementwise, threads
 
 SEED = 1234
 
@@ -74,25 +74,30 @@ def randomize_params(layer, rng):
 
 
 @contextlib.contextmanager
-def numba_threads(count):
-    """Run the block with ``count`` Numba threads, then restore the old count."""
-    before = numba.get_num_threads()
-    numba.set_num_threads(count)
+def kernel_threads(count, split_small=False):
+    """Run the block with scratchgan's kernels on ``count`` threads, then restore
+    the old count. ``split_small`` splits even tiny arrays between the threads
+    (normally a piece must hold enough work to be worth a thread)."""
+    before = threads.get_num_threads()
+    saved = (threads.MIN_MACS, conv.MIN_VALUES, elementwise.MIN_VALUES)
+    threads.set_num_threads(count)
+    if split_small:
+        threads.MIN_MACS = conv.MIN_VALUES = elementwise.MIN_VALUES = 1
     try:
         yield
     finally:
-        numba.set_num_threads(before)
+        threads.MIN_MACS, conv.MIN_VALUES, elementwise.MIN_VALUES = saved
+        threads.set_num_threads(before)
 
 
 def assert_gradients_match(layer, x, rng, training=True):
     """Gradient-check ``layer`` (already float64) at ``x``; return the errors.
 
     Numerical gradients call the conv kernels thousands of times on tiny arrays;
-    with several threads each call waits on a thread barrier, which on a loaded
-    machine costs seconds. Results do not depend on the thread count (see
-    tests/kernels), so the check runs on one.
+    handing pieces of those to other threads costs more than it saves. Results do
+    not depend on the thread count (see tests/kernels), so the check runs on one.
     """
-    with numba_threads(1):
+    with kernel_threads(1):
         errors = check_layer(layer, x, training=training, rng=rng)
     worst = max(errors, key=errors.get)
     assert errors[worst] <= GRAD_RTOL, (

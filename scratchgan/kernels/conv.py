@@ -18,8 +18,9 @@ channels-last (H, W, C) in a small private buffer, after which every tap is a co
 these loops memory-bound rather than latency-bound.
 
 Bottom/right padding is implicit: a tap that falls outside the input reads zero
-(im2col) or is dropped (col2im). The loop kernels are parallel over the batch axis
-only, so no two threads ever write the same cell and every sum runs in a fixed order:
+(im2col) or is dropped (col2im). The loop kernels split the batch between threads
+(``threads.parallel``) and the products split their rows (``threads.matmul``), so
+no two threads ever write the same cell and every sum runs in a fixed order:
 results do not depend on the thread count. Arrays must be C-contiguous; any float
 dtype works (float32 for training, float64 for gradient checks).
 
@@ -32,19 +33,27 @@ the tests hold against ``reference.py`` and that ``warmup`` compiles through.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from .threads import matmul, parallel
+
+# a piece of a loop kernel moves at least this many values (smaller calls stay
+# on one thread); gradient checks call these kernels thousands of times on tiny
+# arrays, where handing work to another thread would cost more than it saves
+MIN_VALUES = 1 << 16
 
 
-@njit(parallel=True, cache=True)
-def im2col_into(x, K, S, pt, pl, OH, OW, cols):
-    """Gather convolution patches into rows, writing every cell of ``cols``.
+def images_per_piece(values_per_image):
+    """The fewest images a piece may hold for kernels that move this much."""
+    return -(-MIN_VALUES // max(1, values_per_image))
 
-    x: (N, C, H, W), cols: (N*OH*OW, K*K*C) with column index (kh*K + kw)*C + c.
-    """
+
+@njit(nogil=True, cache=True)
+def _im2col(x, K, S, pt, pl, OH, OW, cols):
     N, C, H, W = x.shape
-    for n in prange(N):
+    xn = np.empty((H, W, C), dtype=x.dtype)
+    for n in range(N):
         # this image channels-last, so each tap below is C contiguous values
-        xn = np.empty((H, W, C), dtype=x.dtype)
         for c in range(C):
             for h in range(H):
                 for w in range(W):
@@ -64,19 +73,30 @@ def im2col_into(x, K, S, pt, pl, OH, OW, cols):
                         else:
                             for c in range(C):
                                 cols[row, base + c] = 0
+
+
+def im2col_into(x, K, S, pt, pl, OH, OW, cols):
+    """Gather convolution patches into rows, writing every cell of ``cols``.
+
+    x: (N, C, H, W), cols: (N*OH*OW, K*K*C) with column index (kh*K + kw)*C + c.
+    Each thread takes a slice of the batch.
+    """
+    rows = OH * OW
+
+    def piece(a, b):
+        _im2col(x[a:b], K, S, pt, pl, OH, OW, cols[a * rows : b * rows])
+
+    parallel(piece, x.shape[0], min_items=images_per_piece(cols[:rows].size))
     return cols
 
 
-@njit(parallel=True, cache=True)
-def col2im_into(dcols, K, S, pt, pl, OH, OW, dx):
-    """Scatter-add patch rows back into an image: the adjoint of ``im2col_into``.
-
-    dcols: (N*OH*OW, K*K*C) -> dx: (N, C, H, W), overwritten.
-    """
+@njit(nogil=True, cache=True)
+def _col2im(dcols, K, S, pt, pl, OH, OW, dx):
     N, C, H, W = dx.shape
-    for n in prange(N):
+    acc = np.empty((H, W, C), dtype=dx.dtype)
+    for n in range(N):
         # sum this image channels-last, then transpose it out once
-        acc = np.zeros((H, W, C), dtype=dx.dtype)
+        acc[:] = 0
         for oh in range(OH):
             for ow in range(OW):
                 row = (n * OH + oh) * OW + ow
@@ -96,23 +116,57 @@ def col2im_into(dcols, K, S, pt, pl, OH, OW, dx):
             for h in range(H):
                 for w in range(W):
                     dx[n, c, h, w] = acc[h, w, c]
+
+
+def col2im_into(dcols, K, S, pt, pl, OH, OW, dx):
+    """Scatter-add patch rows back into an image: the adjoint of ``im2col_into``.
+
+    dcols: (N*OH*OW, K*K*C) -> dx: (N, C, H, W), overwritten. Each thread takes a
+    slice of the batch, so no two threads add into the same image.
+    """
+    rows = OH * OW
+
+    def piece(a, b):
+        _col2im(dcols[a * rows : b * rows], K, S, pt, pl, OH, OW, dx[a:b])
+
+    parallel(piece, dx.shape[0], min_items=images_per_piece(dcols[:rows].size))
     return dx
 
 
-@njit(parallel=True, cache=True)
-def nchw_to_rows(x):
-    """x: (N, C, H, W) -> rows: (N*H*W, C), one row per pixel."""
+@njit(nogil=True, cache=True)
+def _nchw_to_rows(x, rows):
     N, C, H, W = x.shape
-    rows = np.empty((N * H * W, C), dtype=x.dtype)
-    for n in prange(N):
+    for n in range(N):
         for c in range(C):
             for h in range(H):
                 for w in range(W):
                     rows[(n * H + h) * W + w, c] = x[n, c, h, w]
+
+
+def nchw_to_rows(x):
+    """x: (N, C, H, W) -> rows: (N*H*W, C), one row per pixel."""
+    N, C, H, W = x.shape
+    rows = np.empty((N * H * W, C), dtype=x.dtype)
+    pixels = H * W
+
+    def piece(a, b):
+        _nchw_to_rows(x[a:b], rows[a * pixels : b * pixels])
+
+    parallel(piece, N, min_items=images_per_piece(x[:1].size))
     return rows
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
+def _rows_to_nchw(rows, bias, out):
+    N, C, H, W = out.shape
+    for n in range(N):
+        for c in range(C):
+            b = bias[c]
+            for h in range(H):
+                for w in range(W):
+                    out[n, c, h, w] = rows[(n * H + h) * W + w, c] + b
+
+
 def rows_to_nchw_into(rows, bias, out):
     """out[n, c, h, w] = rows[(n*H + h)*W + w, c] + bias[c].
 
@@ -120,12 +174,12 @@ def rows_to_nchw_into(rows, bias, out):
     saves a separate pass over the output; pass zeros for none.
     """
     N, C, H, W = out.shape
-    for n in prange(N):
-        for c in range(C):
-            b = bias[c]
-            for h in range(H):
-                for w in range(W):
-                    out[n, c, h, w] = rows[(n * H + h) * W + w, c] + b
+    pixels = H * W
+
+    def piece(a, b):
+        _rows_to_nchw(rows[a * pixels : b * pixels], bias, out[a:b])
+
+    parallel(piece, N, min_items=images_per_piece(out[:1].size))
     return out
 
 
@@ -174,7 +228,7 @@ def conv2d_forward(x, W, S, pt, pl, OH, OW):
     N = x.shape[0]
     K = W.shape[2]
     cols = im2col(x, K, S, pt, pl, OH, OW)
-    out_rows = cols @ weight_matrix(W)  # (N*OH*OW, C_out)
+    out_rows = matmul(cols, weight_matrix(W))  # (N*OH*OW, C_out)
     return rows_to_nchw(out_rows, N, OH, OW), cols
 
 
@@ -185,7 +239,7 @@ def conv2d_backward_input(dout, W, H, W_in, S, pt, pl):
     """
     N, C_out, OH, OW = dout.shape
     _, C_in, K, _ = W.shape
-    dcols = nchw_to_rows(dout) @ weight_matrix(W).T  # (N*OH*OW, K*K*C_in)
+    dcols = matmul(nchw_to_rows(dout), weight_matrix(W).T)  # (N*OH*OW, K*K*C_in)
     return col2im(dcols, N, C_in, H, W_in, K, S, pt, pl, OH, OW)
 
 
@@ -195,7 +249,7 @@ def conv2d_backward_weight(dout, cols, K):
     dout: (N, C_out, OH, OW), cols: (N*OH*OW, K*K*C_in) -> dW: (C_out, C_in, K, K)
     """
     C_in = cols.shape[1] // (K * K)
-    dW = cols.T @ nchw_to_rows(dout)  # (K*K*C_in, C_out)
+    dW = matmul(cols.T, nchw_to_rows(dout))  # (K*K*C_in, C_out)
     return np.ascontiguousarray(weight_from_matrix(dW, C_in, K))
 
 

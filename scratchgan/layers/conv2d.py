@@ -11,6 +11,7 @@ from ..kernels.conv import (
     weight_from_matrix,
     weight_matrix,
 )
+from ..kernels.threads import matmul
 from .base import Layer, check_rank
 
 
@@ -127,7 +128,7 @@ class Conv2D(Layer):
         # patches as rows, times the weights: one (M, K*K*C_in) @ (., C_out) GEMM
         cols = self.workspace("cols", (M, K * K * C), dtype)
         im2col_into(x, K, S, pt, pl, H_out, W_out, cols)
-        out_rows = np.matmul(
+        out_rows = matmul(
             cols,
             weight_matrix(self.params["W"]),
             out=self.workspace("out_rows", (M, self.out_channels), dtype),
@@ -153,7 +154,7 @@ class Conv2D(Layer):
 
         # parameter gradients (a frozen layer only passes the gradient on)
         if not self.frozen:
-            dW = cols.T @ dout_rows  # (K*K*C_in, C_out)
+            dW = matmul(cols.T, dout_rows)  # (K*K*C_in, C_out)
             self.grads["W"] += weight_from_matrix(dW, self.in_channels, K)
             if "b" in self.params:
                 self.grads["b"] += dout_rows.sum(axis=0)
@@ -161,7 +162,7 @@ class Conv2D(Layer):
         # input gradient, unless the input is data
         if not self.input_grad:
             return None
-        dcols = np.matmul(
+        dcols = matmul(
             dout_rows,
             weight_matrix(Wt).T,
             out=self.workspace("dcols", cols.shape, Wt.dtype),

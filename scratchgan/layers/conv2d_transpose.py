@@ -11,6 +11,7 @@ from ..kernels.conv import (
     weight_from_matrix,
     weight_matrix,
 )
+from ..kernels.threads import matmul
 from .base import Layer, check_rank
 from .conv2d import check_padding, check_positive
 
@@ -111,7 +112,7 @@ class Conv2DTranspose(Layer):
         # multiply each input pixel by the kernel, then scatter-add the patches.
         # Wt is (C_in, C_out, K, K): as a Conv2D weight it maps C_out -> C_in
         x_rows = nchw_to_rows(np.ascontiguousarray(x, dtype=Wt.dtype))  # (N*H*W, C_in)
-        cols = np.matmul(
+        cols = matmul(
             x_rows,
             weight_matrix(Wt).T,
             out=self.workspace(
@@ -137,7 +138,7 @@ class Conv2DTranspose(Layer):
         im2col_into(dout, K, S, pt, pl, H, W, cols)
         dx = None
         if self.input_grad:
-            dx_rows = np.matmul(
+            dx_rows = matmul(
                 cols,
                 weight_matrix(Wt),
                 out=self.workspace("dx_rows", x_rows.shape, Wt.dtype),
@@ -147,7 +148,7 @@ class Conv2DTranspose(Layer):
 
         # parameter gradients, from the same patch matrix
         if not self.frozen:
-            dW = cols.T @ x_rows  # (K*K*C_out, C_in)
+            dW = matmul(cols.T, x_rows)  # (K*K*C_out, C_in)
             self.grads["W"] += weight_from_matrix(dW, self.out_channels, K)
             if "b" in self.params:
                 self.grads["b"] += dout.sum(axis=(0, 2, 3))

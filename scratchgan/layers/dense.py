@@ -3,6 +3,7 @@
 import numpy as np
 
 from .. import init
+from ..kernels.threads import matmul
 from .base import Layer, check_rank
 
 
@@ -36,7 +37,7 @@ class Dense(Layer):
                 f"got {tuple(x.shape)}"
             )
         self.cache = x
-        out = x @ self.params["W"].T
+        out = matmul(x, self.params["W"].T)
         if "b" in self.params:
             out += self.params["b"]
         return out
@@ -44,10 +45,10 @@ class Dense(Layer):
     def backward(self, dout):
         x = self.cache
         if not self.frozen:
-            self.grads["W"] += dout.T @ x
+            self.grads["W"] += matmul(dout.T, x)
             if "b" in self.params:
                 self.grads["b"] += dout.sum(axis=0)
-        return dout @ self.params["W"]
+        return matmul(dout, self.params["W"])
 
     def output_shape(self, input_shape):
         return (self.out_features,)
