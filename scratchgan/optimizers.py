@@ -7,6 +7,8 @@ the model directly.
 
 import numpy as np
 
+from .kernels.elementwise import adam_update
+
 
 class Optimizer:
     def __init__(self, params, grads):
@@ -83,13 +85,22 @@ class Adam(Optimizer):
         step_size = self.lr / c1
         for k, p in self.params.items():
             g, m, v = self.grads[k], self.m[k], self.v[k]
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            v += (1 - b2) * (g * g)
-            denom = np.sqrt(v / c2)
-            denom += self.eps
-            p -= (step_size * m / denom).astype(p.dtype, copy=False)
+            if not (p.flags.c_contiguous and g.flags.c_contiguous):
+                raise ValueError(f"Adam: {k} and its gradient must be contiguous")
+
+            # one fused pass per parameter, every scalar in the parameter's dtype
+            f = p.dtype.type
+            adam_update(
+                p.reshape(-1),
+                g.reshape(-1).astype(p.dtype, copy=False),
+                m.reshape(-1),
+                v.reshape(-1),
+                f(b1),
+                f(b2),
+                f(step_size),
+                f(c2),
+                f(self.eps),
+            )
 
     def state_dict(self):
         state = {"t": np.array(self.t, dtype=np.int64)}

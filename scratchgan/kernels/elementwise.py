@@ -64,22 +64,98 @@ def leaky_relu_backward(dout, x, slope, dx):
     return dx
 
 
+# splitmix64 (Steele, Lea and Flood, 2014): its i-th output is a hash of
+# seed + (i + 1) * GOLDEN, so any thread can draw any slice of one stream and
+# the mask does not depend on how the work is split. Constants are uint64 so
+# that Numba keeps every step in wrapping 64-bit integer arithmetic.
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+MIX2 = np.uint64(0x94D049BB133111EB)
+S27, S30, S31 = np.uint64(27), np.uint64(30), np.uint64(31)
+# a draw keeps its top 24 bits: a uniform integer in [0, 2**24)
+UNIFORM_BITS = 24
+S40 = np.uint64(64 - UNIFORM_BITS)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def splitmix64(seed, i):
+    """The i-th 64-bit output of splitmix64 seeded with ``seed`` (both uint64)."""
+    z = seed + (i + np.uint64(1)) * GOLDEN
+    z = (z ^ (z >> S30)) * MIX1
+    z = (z ^ (z >> S27)) * MIX2
+    return z ^ (z >> S31)
+
+
 @njit(nogil=True, cache=True)
-def _dropout_forward(x, u, p, scale, out, mask):
+def _dropout_forward(x, seed, start, threshold, scale, out, mask):
     zero = scale * 0
+    first = np.uint64(start)
     for i in range(x.shape[0]):
-        m = scale if u[i] >= p else zero
+        u = splitmix64(seed, first + np.uint64(i)) >> S40
+        m = scale if u >= threshold else zero
         mask[i] = m
         out[i] = x[i] * m
 
 
-def dropout_forward(x, u, p, scale, out, mask):
-    """mask = scale where u >= p, else 0; out = x * mask. All arrays (M,).
+def dropout_threshold(p):
+    """The integer a 24-bit draw must reach for its unit to be kept.
 
-    u holds uniform [0, 1) draws; ``mask`` may be ``u`` itself (overwritten).
+    A unit is kept with probability 1 - round(p * 2**24) / 2**24, within 3e-8
+    of 1 - p.
     """
-    split_flat(_dropout_forward, x.shape[0], x, u, p, scale, out, mask)
+    return np.uint64(round(p * 2**UNIFORM_BITS))
+
+
+def dropout_forward(x, seed, p, scale, out, mask):
+    """Draw a dropout mask from ``seed`` and apply it, in one pass.
+
+    x, out, mask: (M,); seed: uint64; p: the drop probability (a float);
+    scale: 1 / (1 - p) in x's dtype. Unit i is kept (mask[i] = scale) when the
+    top 24 bits of splitmix64(seed, i) reach ``dropout_threshold(p)``, else
+    dropped (mask[i] = 0); out = x * mask.
+    """
+    seed = np.uint64(seed)
+    threshold = dropout_threshold(p)
+
+    def piece(a, b):
+        _dropout_forward(x[a:b], seed, a, threshold, scale, out[a:b], mask[a:b])
+
+    parallel(piece, x.shape[0], 64, MIN_VALUES)
     return out
+
+
+@njit(nogil=True, cache=True)
+def _multiply(a, b, out):
+    for i in range(a.shape[0]):
+        out[i] = a[i] * b[i]
+
+
+def multiply(a, b, out):
+    """out = a * b element by element. a, b, out: (M,)."""
+    split_flat(_multiply, a.shape[0], a, b, out)
+    return out
+
+
+@njit(nogil=True, cache=True)
+def _adam_update(p, g, m, v, beta1, beta2, step_size, c2, eps):
+    one = beta1 * 0 + 1
+    for i in range(p.shape[0]):
+        gi = g[i]
+        mi = m[i] * beta1 + (one - beta1) * gi
+        vi = v[i] * beta2 + (one - beta2) * (gi * gi)
+        m[i] = mi
+        v[i] = vi
+        p[i] -= step_size * mi / (np.sqrt(vi / c2) + eps)
+
+
+def adam_update(p, g, m, v, beta1, beta2, step_size, c2, eps):
+    """One Adam step in place, reading and writing each array once.
+
+    p, g, m, v: (M,) of one dtype; the scalars in that dtype:
+    m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g**2;
+    p -= step_size * m / (sqrt(v / c2) + eps).
+    """
+    split_flat(_adam_update, p.shape[0], p, g, m, v, beta1, beta2, step_size, c2, eps)
 
 
 # BatchNorm kernels see their input as (N, C, L): L = H*W for images, 1 for
@@ -226,7 +302,9 @@ def warmup():
         x = np.ones(4, dtype)
         leaky_relu_forward(x, one, np.empty_like(x))
         leaky_relu_backward(x, x, one, np.empty_like(x))
-        dropout_forward(x, x.copy(), one, one, np.empty_like(x), np.empty_like(x))
+        dropout_forward(x, 1, 0.5, one, np.empty_like(x), np.empty_like(x))
+        multiply(x, x, np.empty_like(x))
+        adam_update(x.copy(), x, x.copy(), x.copy(), one, one, one, one, one)
         x3 = np.ones((2, 2, 2), dtype)
         c = np.ones(2, dtype)
         mean, var = batchnorm_stats(x3, 1)

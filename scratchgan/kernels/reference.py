@@ -82,9 +82,23 @@ def leaky_relu_backward_ref(dout, x, slope):
     return np.where(x > 0, dout, dout * slope)
 
 
-def dropout_forward_ref(x, u, p, scale):
-    """(out, mask) with mask = scale where u >= p, else 0."""
-    mask = np.where(u >= p, scale, 0).astype(x.dtype)
+def splitmix64_ref(seed, n):
+    """The first n outputs of splitmix64 seeded with ``seed``, as uint64 (n,).
+
+    NumPy's uint64 arrays wrap on overflow, as the generator needs.
+    """
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    z = np.uint64(seed) + np.arange(1, n + 1, dtype=np.uint64) * golden
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def dropout_forward_ref(x, seed, p, scale):
+    """(out, mask) for flat x: unit i is kept (mask = scale, else 0) when the top
+    24 bits of splitmix64 output i reach round(p * 2**24)."""
+    u = splitmix64_ref(seed, x.size) >> np.uint64(40)
+    mask = np.where(u >= np.uint64(round(p * 2**24)), scale, 0).astype(x.dtype)
     return x * mask, mask
 
 

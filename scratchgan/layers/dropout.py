@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import init
-from ..kernels.elementwise import dropout_forward
+from ..kernels.elementwise import dropout_forward, multiply
 from .base import Layer
 
 
@@ -11,9 +11,10 @@ class Dropout(Layer):
     """x: any shape -> out of the same shape.
 
     In training each unit is kept with probability 1 - p and scaled by 1 / (1 - p),
-    so the expected activation is unchanged and eval is the identity. The mask is
-    drawn from ``rng``; share the training loop's Generator so that a checkpoint of
-    its state reproduces every later mask.
+    so the expected activation is unchanged and eval is the identity. Each
+    training forward draws one seed from ``rng`` and the mask from that seed;
+    share the training loop's Generator so that a checkpoint of its state
+    reproduces every later mask.
     """
 
     def __init__(self, p=0.5, rng=None):
@@ -27,17 +28,16 @@ class Dropout(Layer):
         if not training or self.p == 0:
             self.cache = None
             return x
-        # the draws come from the shared Generator, as before; comparing, scaling
-        # and multiplying are one fused pass that turns the draws into the mask
+        # one seed from the shared Generator; the mask is drawn from it inside
+        # the fused kernel, on every thread at once (see kernels.elementwise)
         x = np.ascontiguousarray(x)
-        mask = self.rng.random(x.shape, dtype=np.float32)
-        if mask.dtype != x.dtype:
-            mask = mask.astype(x.dtype)
+        seed = self.rng.integers(0, 2**63, dtype=np.uint64)
         out = np.empty_like(x)
-        p = x.dtype.type(self.p)
+        mask = np.empty_like(x)
         scale = x.dtype.type(1.0 / (1.0 - self.p))
-        flat = mask.reshape(-1)
-        dropout_forward(x.reshape(-1), flat, p, scale, out.reshape(-1), flat)
+        dropout_forward(
+            x.reshape(-1), seed, self.p, scale, out.reshape(-1), mask.reshape(-1)
+        )
         self.cache = mask
         return out
 
@@ -45,7 +45,10 @@ class Dropout(Layer):
         mask = self.cache
         if mask is None:
             return dout
-        return np.multiply(dout, mask, dtype=mask.dtype)
+        dout = np.ascontiguousarray(dout, dtype=mask.dtype)
+        dx = np.empty_like(mask)
+        multiply(dout.reshape(-1), mask.reshape(-1), dx.reshape(-1))
+        return dx
 
     def output_shape(self, input_shape):
         return tuple(input_shape)

@@ -104,17 +104,27 @@ def test_leaky_relu_matches_reference(rng, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_dropout_matches_reference(rng, dtype):
-    x = rng.standard_normal(1000).astype(dtype)
-    u = rng.random(1000).astype(dtype)
-    p, scale = dtype(0.3), dtype(1 / 0.7)
-    out_ref, mask_ref = reference.dropout_forward_ref(x, u, p, scale)
+def test_dropout_matches_reference(dtype):
+    x = np.random.default_rng(5).standard_normal(70000).astype(dtype)
+    seed, p, scale = 2**63 + 12345, 0.3, dtype(1 / 0.7)
+    out_ref, mask_ref = reference.dropout_forward_ref(x, seed, p, scale)
 
+    # two threads, each drawing its own slice of the one stream
     mask = np.empty_like(x)
-    out = elementwise.dropout_forward(x, u, p, scale, np.empty_like(x), mask)
+    with kernel_threads(2, split_small=True):
+        out = elementwise.dropout_forward(x, seed, p, scale, np.empty_like(x), mask)
 
     np.testing.assert_array_equal(out, out_ref)
     np.testing.assert_array_equal(mask, mask_ref)
+    assert abs(np.mean(mask > 0) - 0.7) < 0.01
+
+
+def test_splitmix64_reference_matches_published_outputs():
+    # the first outputs of splitmix64 seeded with 1234567, as printed by the
+    # authors' C reference implementation (and Java's SplittableRandom)
+    got = reference.splitmix64_ref(1234567, 3)
+    expected = [6457827717110365317, 3203168211198807973, 9817491932198370423]
+    np.testing.assert_array_equal(got, np.array(expected, dtype=np.uint64))
 
 
 BN_SHAPES = [
