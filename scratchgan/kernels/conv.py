@@ -262,6 +262,7 @@ def warmup():
     import time
 
     from .elementwise import warmup as warmup_elementwise
+    from .taps import warmup as warmup_taps
 
     start = time.perf_counter()
     for dtype in (np.float32, np.float64):
@@ -272,4 +273,5 @@ def warmup():
         conv2d_backward_weight(out, cols, 3)
         rows_to_nchw_into(nchw_to_rows(out), np.zeros(3, dtype), out)
     warmup_elementwise()
+    warmup_taps()
     return time.perf_counter() - start

@@ -70,6 +70,9 @@ def _limit_blas():
     # kept for the life of the process: a limiter that is garbage-collected
     # does not undo its limit, but keeping it documents that it is meant
     if _state["blas"] is None:
+        # SciPy's BLAS (which the tap kernels call, see blas.py) is loaded
+        # first, so that the limit reaches it too
+        import scipy.linalg.cython_blas  # noqa: F401
         from threadpoolctl import threadpool_limits
 
         _state["blas"] = threadpool_limits(limits=1, user_api="blas")

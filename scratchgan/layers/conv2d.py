@@ -3,6 +3,7 @@
 import numpy as np
 
 from .. import init
+from ..kernels import taps
 from ..kernels.conv import (
     col2im_into,
     im2col_into,
@@ -13,6 +14,18 @@ from ..kernels.conv import (
 )
 from ..kernels.threads import matmul
 from .base import Layer, check_rank
+
+# layers with at least this many channels on both sides use the tap kernels
+# (kernels/taps.py); thinner ones gather patches with im2col, because a tap's
+# product with one or two channels is too small for BLAS to run well
+TAPS_MIN_CHANNELS = 8
+
+
+def choose_method(in_channels, out_channels):
+    """ "taps" or "im2col": how a convolution layer with these widths computes."""
+    if min(in_channels, out_channels) >= TAPS_MIN_CHANNELS:
+        return "taps"
+    return "im2col"
 
 
 def conv_padding(padding, H, W, K, S):
@@ -59,10 +72,12 @@ class Conv2D(Layer):
     H_out = (H + P_top + P_bottom - K) // S + 1 (likewise W_out); an int padding P
     gives P_top = P_bottom = P. W: (C_out, C_in, K, K), b: (C_out,).
 
-    Forward gathers the input patches into a matrix (im2col) and multiplies it by
-    the flattened weights; backward multiplies dout by the weights and scatters the
-    patches back (col2im) for dx, and by the patch matrix for dW. See
-    ``scratchgan.kernels.conv``.
+    ``method`` (chosen from the widths, see ``choose_method``) picks the kernels:
+    "taps" multiplies each kernel tap's weights by the pixels it reaches and
+    skips the padding (``scratchgan.kernels.taps``); "im2col" gathers the input
+    patches into a matrix and multiplies it by the flattened weights, and its
+    backward scatters the patches back (col2im) for dx
+    (``scratchgan.kernels.conv``). Both compute the same numbers.
     """
 
     def __init__(
@@ -93,6 +108,7 @@ class Conv2D(Layer):
         self.params["W"] = init.glorot_uniform(shape, init.default_rng(rng))
         if bias:
             self.params["b"] = np.zeros(out_channels, dtype=np.float32)
+        self.method = choose_method(in_channels, out_channels)
         self.zero_grad()
 
     def geometry(self, H, W):
@@ -122,11 +138,19 @@ class Conv2D(Layer):
         # kernels need C-contiguous input of the weights' dtype
         dtype = self.params["W"].dtype
         x = np.ascontiguousarray(x, dtype=dtype)
+        geometry = (N, H, W, H_out, W_out, pt, pl)
+        if self.method == "taps":
+            return self._forward_taps(x, geometry)
+        return self._forward_im2col(x, geometry)
+
+    def _forward_im2col(self, x, geometry):
+        N, H, W, H_out, W_out, pt, pl = geometry
+        dtype = x.dtype
         K, S = self.kernel_size, self.stride
         M = N * H_out * W_out
 
         # patches as rows, times the weights: one (M, K*K*C_in) @ (., C_out) GEMM
-        cols = self.workspace("cols", (M, K * K * C), dtype)
+        cols = self.workspace("cols", (M, K * K * self.in_channels), dtype)
         im2col_into(x, K, S, pt, pl, H_out, W_out, cols)
         out_rows = matmul(
             cols,
@@ -137,8 +161,32 @@ class Conv2D(Layer):
         # back to NCHW with the bias added on the way
         out = np.empty((N, self.out_channels, H_out, W_out), dtype=dtype)
         rows_to_nchw_into(out_rows, self._bias(dtype), out)
-        self.cache = (cols, N, H, W, pt, pl)
+        self.cache = ("im2col", cols, geometry)
         return out
+
+    def _forward_taps(self, x, geometry):
+        N, H, W, H_out, W_out, pt, pl = geometry
+        dtype = x.dtype
+        C, Co, S = self.in_channels, self.out_channels, self.stride
+
+        # input split by stride phase, channels last; output (H_out, W_out, N, Co)
+        xs = self.workspace("x_phases", (taps.phases_size(N, C, H, W, S),), dtype)
+        taps.to_phases(x, S, xs)
+        Wt = weight_matrix(self.params["W"]).reshape(-1)  # (K, K, C_in, C_out)
+        ys = self.workspace("out_rows", (H_out * W_out * N * Co,), dtype)
+        taps.forward(xs, Wt, ys, *self._shape(geometry))
+
+        # back to NCHW with the bias added on the way
+        out = np.empty((N, Co, H_out, W_out), dtype=dtype)
+        taps.from_phases(ys, 1, self._bias(dtype), out)
+        self.cache = ("taps", xs, Wt, geometry)
+        return out
+
+    def _shape(self, geometry):
+        # the tap kernels' shape arguments, in their order
+        N, H, W, H_out, W_out, pt, pl = geometry
+        C, Co, K, S = self.in_channels, self.out_channels, self.kernel_size, self.stride
+        return N, C, Co, H, W, H_out, W_out, K, S, pt, pl
 
     def _bias(self, dtype):
         if "b" in self.params:
@@ -146,11 +194,16 @@ class Conv2D(Layer):
         return np.zeros(self.out_channels, dtype=dtype)
 
     def backward(self, dout):
-        cols, N, H, W, pt, pl = self.cache
+        dout = np.ascontiguousarray(dout, dtype=self.params["W"].dtype)
+        if self.cache[0] == "taps":
+            return self._backward_taps(dout)
+        return self._backward_im2col(dout)
+
+    def _backward_im2col(self, dout):
+        _, cols, (N, H, W, H_out, W_out, pt, pl) = self.cache
         Wt = self.params["W"]
         K, S = self.kernel_size, self.stride
-        dout_rows = nchw_to_rows(np.ascontiguousarray(dout, dtype=Wt.dtype))
-        _, _, H_out, W_out = dout.shape
+        dout_rows = nchw_to_rows(dout)
 
         # parameter gradients (a frozen layer only passes the gradient on)
         if not self.frozen:
@@ -169,6 +222,30 @@ class Conv2D(Layer):
         )  # (N*H_out*W_out, K*K*C_in)
         dx = np.empty((N, self.in_channels, H, W), dtype=Wt.dtype)
         return col2im_into(dcols, K, S, pt, pl, H_out, W_out, dx)
+
+    def _backward_taps(self, dout):
+        _, xs, Wt, geometry = self.cache
+        N, H, W = geometry[:3]
+        C, Co, K, S = self.in_channels, self.out_channels, self.kernel_size, self.stride
+        shape = self._shape(geometry)
+        dys = self.workspace("dout_rows", (dout.size,), dout.dtype)
+        taps.to_phases(dout, 1, dys)
+
+        # parameter gradients (a frozen layer only passes the gradient on)
+        if not self.frozen:
+            dWt = self.workspace("dW_taps", (K * K * C * Co,), dout.dtype)
+            taps.backward_weight(xs, dys, dWt, *shape)
+            self.grads["W"] += weight_from_matrix(dWt.reshape(-1, Co), C, K)
+            if "b" in self.params:
+                self.grads["b"] += dys.reshape(-1, Co).sum(axis=0)
+
+        # input gradient, unless the input is data
+        if not self.input_grad:
+            return None
+        dxs = self.workspace("dx_phases", xs.shape, dout.dtype)
+        taps.backward_input(dys, Wt, dxs, *shape)
+        dx = np.empty((N, C, H, W), dtype=dout.dtype)
+        return taps.from_phases(dxs, S, np.zeros(C, dout.dtype), dx)
 
     def output_shape(self, input_shape):
         _, H, W = input_shape

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .. import init
+from ..kernels import taps
 from ..kernels.conv import (
     col2im_into,
     im2col_into,
@@ -13,7 +14,7 @@ from ..kernels.conv import (
 )
 from ..kernels.threads import matmul
 from .base import Layer, check_rank
-from .conv2d import check_padding, check_positive
+from .conv2d import check_padding, check_positive, choose_method
 
 
 class Conv2DTranspose(Layer):
@@ -25,8 +26,9 @@ class Conv2DTranspose(Layer):
 
     This layer is the exact adjoint of a Conv2D from C_out to C_in channels with the
     same weights, kernel and stride, whose input is H_out x W_out and output H x W.
-    So its forward is that convolution's input gradient (multiply, then col2im),
-    and its input gradient is that convolution's forward (im2col, then multiply).
+    So its forward is that convolution's input gradient, its input gradient is
+    that convolution's forward, and both layers share their kernels: the tap
+    kernels or im2col, as ``method`` says (see ``Conv2D``).
     """
 
     def __init__(
@@ -73,6 +75,7 @@ class Conv2DTranspose(Layer):
         self.params["W"] = init.glorot_uniform(shape, init.default_rng(rng))
         if bias:
             self.params["b"] = np.zeros(out_channels, dtype=np.float32)
+        self.method = choose_method(in_channels, out_channels)
         self.zero_grad()
 
     def geometry(self, H, W):
@@ -106,12 +109,20 @@ class Conv2DTranspose(Layer):
                 f"got {tuple(x.shape)}"
             )
         H_out, W_out, pt, pl = self.geometry(H, W)
+        x = np.ascontiguousarray(x, dtype=self.params["W"].dtype)
+        geometry = (N, H, W, H_out, W_out, pt, pl)
+        if self.method == "taps":
+            return self._forward_taps(x, geometry)
+        return self._forward_im2col(x, geometry)
+
+    def _forward_im2col(self, x, geometry):
+        N, H, W, H_out, W_out, pt, pl = geometry
         Wt = self.params["W"]
         K, S = self.kernel_size, self.stride
 
         # multiply each input pixel by the kernel, then scatter-add the patches.
         # Wt is (C_in, C_out, K, K): as a Conv2D weight it maps C_out -> C_in
-        x_rows = nchw_to_rows(np.ascontiguousarray(x, dtype=Wt.dtype))  # (N*H*W, C_in)
+        x_rows = nchw_to_rows(x)  # (N*H*W, C_in)
         cols = matmul(
             x_rows,
             weight_matrix(Wt).T,
@@ -123,14 +134,56 @@ class Conv2DTranspose(Layer):
         col2im_into(cols, K, S, pt, pl, H, W, out)
         if "b" in self.params:
             out += self.params["b"].reshape(1, -1, 1, 1)
-        self.cache = (x_rows, pt, pl, H, W)
+        self.cache = ("im2col", x_rows, pt, pl, H, W)
         return out
 
+    def _forward_taps(self, x, geometry):
+        N, H, W, H_out, W_out, pt, pl = geometry
+        dtype = x.dtype
+        C_out, S = self.out_channels, self.stride
+
+        # the adjoint convolution's input gradient: x plays its output gradient,
+        # (H, W, N, C_in); the result is split by stride phase like its input
+        xs = self.workspace("x_rows", (x.size,), dtype)
+        taps.to_phases(x, 1, xs)
+        Wt = weight_matrix(self.params["W"]).reshape(-1)  # (K, K, C_out, C_in)
+        size = taps.phases_size(N, C_out, H_out, W_out, S)
+        outs = self.workspace("out_phases", (size,), dtype)
+        taps.backward_input(xs, Wt, outs, *self._shape(geometry))
+
+        # back to NCHW with the bias added on the way
+        out = np.empty((N, C_out, H_out, W_out), dtype=dtype)
+        taps.from_phases(outs, S, self._bias(dtype), out)
+        self.cache = ("taps", xs, Wt, geometry)
+        return out
+
+    def _shape(self, geometry):
+        # the tap kernels' shape arguments for the adjoint convolution, whose
+        # input is this layer's output and whose output is this layer's input
+        N, H, W, H_out, W_out, pt, pl = geometry
+        C_in, C_out, K, S = (
+            self.in_channels,
+            self.out_channels,
+            self.kernel_size,
+            self.stride,
+        )
+        return N, C_out, C_in, H_out, W_out, H, W, K, S, pt, pl
+
+    def _bias(self, dtype):
+        if "b" in self.params:
+            return self.params["b"]
+        return np.zeros(self.out_channels, dtype=dtype)
+
     def backward(self, dout):
-        x_rows, pt, pl, H, W = self.cache
+        dout = np.ascontiguousarray(dout, dtype=self.params["W"].dtype)
+        if self.cache[0] == "taps":
+            return self._backward_taps(dout)
+        return self._backward_im2col(dout)
+
+    def _backward_im2col(self, dout):
+        _, x_rows, pt, pl, H, W = self.cache
         Wt = self.params["W"]
         K, S = self.kernel_size, self.stride
-        dout = np.ascontiguousarray(dout, dtype=Wt.dtype)
         N = dout.shape[0]
 
         # dx is the adjoint convolution's forward: patches of dout times weights
@@ -150,6 +203,39 @@ class Conv2DTranspose(Layer):
         if not self.frozen:
             dW = matmul(cols.T, x_rows)  # (K*K*C_out, C_in)
             self.grads["W"] += weight_from_matrix(dW, self.out_channels, K)
+            if "b" in self.params:
+                self.grads["b"] += dout.sum(axis=(0, 2, 3))
+        return dx
+
+    def _backward_taps(self, dout):
+        _, xs, Wt, geometry = self.cache
+        N, H, W = geometry[:3]
+        C_in, C_out, K, S = (
+            self.in_channels,
+            self.out_channels,
+            self.kernel_size,
+            self.stride,
+        )
+        shape = self._shape(geometry)
+        douts = self.workspace(
+            "dout_phases", (taps.phases_size(*dout.shape, S),), dout.dtype
+        )
+        taps.to_phases(dout, S, douts)
+
+        # dx is the adjoint convolution's forward, on dout
+        dx = None
+        if self.input_grad:
+            dxs = self.workspace("dx_rows", xs.shape, dout.dtype)
+            taps.forward(douts, Wt, dxs, *shape)
+            dx = np.empty((N, C_in, H, W), dtype=dout.dtype)
+            taps.from_phases(dxs, 1, np.zeros(C_in, dout.dtype), dx)
+
+        # parameter gradients: the adjoint convolution's, with dout as its input
+        # and x as its output gradient
+        if not self.frozen:
+            dWt = self.workspace("dW_taps", (K * K * C_out * C_in,), dout.dtype)
+            taps.backward_weight(douts, xs, dWt, *shape)
+            self.grads["W"] += weight_from_matrix(dWt.reshape(-1, C_in), C_out, K)
             if "b" in self.params:
                 self.grads["b"] += dout.sum(axis=(0, 2, 3))
         return dx

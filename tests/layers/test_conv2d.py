@@ -43,10 +43,14 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("method", ["im2col", "taps"])
 @pytest.mark.parametrize("N, C_in, C_out, H, W, K, S, P", CASES)
-def test_gradients_match_central_differences(rng, N, C_in, C_out, H, W, K, S, P):
+def test_gradients_match_central_differences(
+    rng, method, N, C_in, C_out, H, W, K, S, P
+):
     layer = Conv2D(C_in, C_out, K, stride=S, padding=P, rng=rng)
     layer.astype(np.float64)
+    layer.method = method  # both kernels, whatever the widths would pick
     randomize_params(layer, rng)
     x = rng.standard_normal((N, C_in, H, W))
 

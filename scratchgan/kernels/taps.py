@@ -1,0 +1,341 @@
+"""Convolution as one small matrix product per kernel tap, skipping the padding.
+
+im2col (``conv.py``) copies every input patch into a matrix, zeros included, and
+multiplies once. For the DCGAN's wide layers that matrix is large (80 MB for the
+generator's first layer at batch 128) and a third of its products land in the
+padding. Here each kernel tap (kh, kw) multiplies the input pixels it actually
+reaches, in place, by that tap's (C_in, C_out) weight slice and adds the result
+into the output rows it feeds:
+
+    out[oh, ow] += x[oh*S - pt + kh, ow*S - pl + kw] @ W[kh, kw]
+
+Layouts make those pixel sets plain matrix blocks. Outputs and gradients are
+stored (H, W, N, C): one row of C values per pixel of each image, the images of
+one pixel next to each other. Then, for one tap and one output row oh, the
+valid ow form one run, and their N images one block of rows. The input of a
+strided convolution is split by phase first: x[S*i + p, S*j + q] goes to phase
+(p, q) at (i, j), stored (S, S, Hp, Wp, N, C) with Hp = ceil(H / S). A tap with
+kh - pt = S*dh + p then reads phase p at row oh + dh: stride 1 within the phase,
+so its inputs are one block of rows too. (S = 1 is the plain (H, W, N, C).)
+
+The three kernels, for a convolution with input (H, W), output (OH, OW), kernel
+K, stride S and top/left padding (pt, pl); weights tap-major as a flat
+(K, K, C_in, C_out) array (``conv.weight_matrix``):
+
+    forward   y  = sum over taps of  x_tap @ W_tap     (threads split rows oh)
+    dx        dx = sum over taps of  dy_tap @ W_tap.T  (split input rows)
+    dW        dW_tap = sum over rows of  x_tap.T @ dy  (split taps)
+
+A transposed convolution is the adjoint of a convolution, so its forward is dx
+here, its input gradient is forward and its weight gradient is dW with the roles
+of x and dy swapped (see ``Conv2DTranspose``). Each thread owns the output rows
+(or taps) it writes, so no two threads add into the same cell; which thread gets
+which row depends only on the shapes and the thread count.
+"""
+
+import numpy as np
+from numba import njit
+
+from .blas import gemm
+from .threads import get_num_threads, parallel
+
+
+def phase_rows(size, S, p):
+    """How many of rows p, p + S, p + 2S, ... lie inside ``size`` rows."""
+    return max(0, (size - p + S - 1) // S)
+
+
+@njit(nogil=True, cache=True)
+def _split_tap(k, pad, S):
+    # offset k - pad of a tap = S * d + phase, with 0 <= phase < S
+    e = k - pad
+    phase = e % S
+    return phase, (e - phase) // S
+
+
+@njit(nogil=True, cache=True)
+def _ow_range(dw, q, W, OW, S):
+    # output columns whose input column (phase q, index ow + dw) exists
+    Wq = (W - q + S - 1) // S
+    return max(0, -dw), min(OW, Wq - dw)
+
+
+@njit(nogil=True, cache=True)
+def _forward(x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl, rows):
+    Hp = (H + S - 1) // S
+    Wp = (W + S - 1) // S
+    for r in range(rows.shape[0]):
+        oh = rows[r]
+        y[oh * OW * N * Co : (oh + 1) * OW * N * Co] = 0
+        for kh in range(K):
+            p, dh = _split_tap(kh, pt, S)
+            i = oh + dh
+            if i < 0 or i >= (H - p + S - 1) // S:
+                continue
+            for kw in range(K):
+                q, dw = _split_tap(kw, pl, S)
+                ow0, ow1 = _ow_range(dw, q, W, OW, S)
+                if ow1 <= ow0:
+                    continue
+                x_off = ((((p * S + q) * Hp + i) * Wp + ow0 + dw) * N) * C
+                y_off = ((oh * OW + ow0) * N) * Co
+                w_off = (kh * K + kw) * C * Co
+                M = (ow1 - ow0) * N
+                gemm(
+                    False,
+                    False,
+                    M,
+                    Co,
+                    C,
+                    x,
+                    x_off,
+                    C,
+                    Wt,
+                    w_off,
+                    Co,
+                    1.0,
+                    y,
+                    y_off,
+                    Co,
+                )
+
+
+@njit(nogil=True, cache=True)
+def _backward_input(dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl, rows):
+    Hp = (H + S - 1) // S
+    Wp = (W + S - 1) // S
+    for r in range(rows.shape[0]):
+        # one row i of row-phase p, in every column phase q
+        p = rows[r] // Hp
+        i = rows[r] % Hp
+        for q in range(S):
+            start = ((p * S + q) * Hp + i) * Wp * N * C
+            dx[start : start + Wp * N * C] = 0
+        for kh in range(K):
+            pk, dh = _split_tap(kh, pt, S)
+            oh = i - dh
+            if pk != p or oh < 0 or oh >= OH:
+                continue
+            for kw in range(K):
+                q, dw = _split_tap(kw, pl, S)
+                ow0, ow1 = _ow_range(dw, q, W, OW, S)
+                if ow1 <= ow0:
+                    continue
+                x_off = ((((p * S + q) * Hp + i) * Wp + ow0 + dw) * N) * C
+                y_off = ((oh * OW + ow0) * N) * Co
+                w_off = (kh * K + kw) * C * Co
+                M = (ow1 - ow0) * N
+                gemm(
+                    False,
+                    True,
+                    M,
+                    C,
+                    Co,
+                    dy,
+                    y_off,
+                    Co,
+                    Wt,
+                    w_off,
+                    Co,
+                    1.0,
+                    dx,
+                    x_off,
+                    C,
+                )
+
+
+@njit(nogil=True, cache=True)
+def _backward_weight(x, dy, dWt, N, C, Co, H, W, OH, OW, K, S, pt, pl, taps):
+    Hp = (H + S - 1) // S
+    Wp = (W + S - 1) // S
+    for t in range(taps.shape[0]):
+        kh = taps[t] // K
+        kw = taps[t] % K
+        w_off = (kh * K + kw) * C * Co
+        dWt[w_off : w_off + C * Co] = 0
+        p, dh = _split_tap(kh, pt, S)
+        q, dw = _split_tap(kw, pl, S)
+        ow0, ow1 = _ow_range(dw, q, W, OW, S)
+        if ow1 <= ow0:
+            continue
+        M = (ow1 - ow0) * N
+        for oh in range(OH):
+            i = oh + dh
+            if i < 0 or i >= (H - p + S - 1) // S:
+                continue
+            x_off = ((((p * S + q) * Hp + i) * Wp + ow0 + dw) * N) * C
+            y_off = ((oh * OW + ow0) * N) * Co
+            gemm(True, False, C, Co, M, x, x_off, C, dy, y_off, Co, 1.0, dWt, w_off, Co)
+
+
+def balance(costs, parts):
+    """Deal items to ``parts`` threads so that their total costs come out even.
+
+    costs: (n,) -> a list of int64 arrays of item indices, one per thread, each
+    sorted. Largest first, each to the least-loaded thread (ties to the lowest).
+    """
+    loads = [0] * parts
+    owned = [[] for _ in range(parts)]
+    for item in sorted(range(len(costs)), key=lambda i: (-costs[i], i)):
+        t = loads.index(min(loads))
+        loads[t] += costs[item]
+        owned[t].append(item)
+    return [np.array(sorted(items), dtype=np.int64) for items in owned if items]
+
+
+def _run(kernel, costs, args):
+    """Run ``kernel(*args, items)`` once per thread, the items dealt out by cost."""
+    parts = balance(costs, max(1, min(get_num_threads(), len(costs))))
+
+    def piece(a, b):
+        for items in parts[a:b]:
+            kernel(*args, items)
+
+    parallel(piece, len(parts))
+
+
+def _valid(k, pad, S, count, limit):
+    """For each of ``count`` output rows, how many taps of one axis reach
+    inside ``limit`` input rows."""
+    valid = np.zeros(count, dtype=np.int64)
+    for tap in range(k):
+        e = tap - pad
+        phase = e % S
+        d = (e - phase) // S
+        rows = phase_rows(limit, S, phase)
+        for o in range(count):
+            if 0 <= o + d < rows:
+                valid[o] += 1
+    return valid
+
+
+def forward(x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl):
+    """y (OH, OW, N, Co) = the convolution of x (S, S, Hp, Wp, N, C), all flat."""
+    cost = _valid(K, pt, S, OH, H) * _valid(K, pl, S, OW, W).sum()
+    args = (x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl)
+    _run(_forward, cost, args)
+    return y
+
+
+def backward_input(dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl):
+    """dx (S, S, Hp, Wp, N, C) from dy (OH, OW, N, Co), all flat.
+
+    Phase cells beyond the input (when S does not divide H or W) are left as
+    they were; nothing reads them.
+    """
+    Hp = -(-H // S)
+    col_taps = _valid(K, pl, S, OW, W).sum()
+    cost = np.zeros(S * Hp, dtype=np.int64)
+    for kh in range(K):
+        e = kh - pt
+        p = e % S
+        dh = (e - p) // S
+        for i in range(phase_rows(H, S, p)):
+            if 0 <= i - dh < OH:
+                cost[p * Hp + i] += col_taps
+    args = (dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl)
+    _run(_backward_input, cost, args)
+    return dx
+
+
+def backward_weight(x, dy, dWt, N, C, Co, H, W, OH, OW, K, S, pt, pl):
+    """dWt (K, K, C, Co) = sum over pixels of x_tap.T @ dy, overwritten."""
+    rows = _valid_per_tap(K, pt, S, OH, H)
+    cols = _valid_per_tap(K, pl, S, OW, W)
+    cost = np.outer(rows, cols).reshape(-1) + 1
+    args = (x, dy, dWt, N, C, Co, H, W, OH, OW, K, S, pt, pl)
+    _run(_backward_weight, cost, args)
+    return dWt
+
+
+def _valid_per_tap(k, pad, S, count, limit):
+    """For each tap of one axis, how many of ``count`` output rows it reaches."""
+    out = np.zeros(k, dtype=np.int64)
+    for tap in range(k):
+        e = tap - pad
+        phase = e % S
+        d = (e - phase) // S
+        rows = phase_rows(limit, S, phase)
+        out[tap] = sum(1 for o in range(count) if 0 <= o + d < rows)
+    return out
+
+
+@njit(nogil=True, cache=True)
+def _to_phases(x, S, Hp, Wp, N_total, n0, out):
+    n_here, C, H, W = x.shape
+    for n in range(n_here):
+        for h in range(H):
+            p = h % S
+            i = h // S
+            for w in range(W):
+                q = w % S
+                j = w // S
+                base = ((((p * S + q) * Hp + i) * Wp + j) * N_total + n0 + n) * C
+                for c in range(C):
+                    out[base + c] = x[n, c, h, w]
+
+
+def to_phases(x, S, out):
+    """x: (N, C, H, W) -> out: flat (S, S, Hp, Wp, N, C), Hp = ceil(H / S).
+
+    S = 1 gives (H, W, N, C). Each thread takes a slice of the batch.
+    """
+    N, C, H, W = x.shape
+    Hp, Wp = -(-H // S), -(-W // S)
+
+    def piece(a, b):
+        _to_phases(x[a:b], S, Hp, Wp, N, a, out)
+
+    parallel(piece, N, min_items=-(-(1 << 16) // max(1, x[:1].size)))
+    return out
+
+
+@njit(nogil=True, cache=True)
+def _from_phases(src, S, Hp, Wp, N_total, n0, bias, out):
+    n_here, C, H, W = out.shape
+    for n in range(n_here):
+        # read each pixel's C values in a run; the writes stay inside one image
+        for h in range(H):
+            p = h % S
+            i = h // S
+            for w in range(W):
+                q = w % S
+                j = w // S
+                base = ((((p * S + q) * Hp + i) * Wp + j) * N_total + n0 + n) * C
+                for c in range(C):
+                    out[n, c, h, w] = src[base + c] + bias[c]
+
+
+def from_phases(src, S, bias, out):
+    """The inverse of ``to_phases``, adding ``bias`` (C,) on the way.
+
+    src: flat (S, S, Hp, Wp, N, C) -> out: (N, C, H, W), overwritten.
+    """
+    N, C, H, W = out.shape
+    Hp, Wp = -(-H // S), -(-W // S)
+
+    def piece(a, b):
+        _from_phases(src, S, Hp, Wp, N, a, bias, out[a:b])
+
+    parallel(piece, N, min_items=-(-(1 << 16) // max(1, out[:1].size)))
+    return out
+
+
+def phases_size(N, C, H, W, S):
+    """Values in the (S, S, Hp, Wp, N, C) layout of an (N, C, H, W) array."""
+    return S * S * -(-H // S) * -(-W // S) * N * C
+
+
+def warmup():
+    """Compile (or load from cache) these kernels for float32 and float64."""
+    for dtype in (np.float32, np.float64):
+        x = np.zeros((2, 2, 5, 5), dtype)
+        shape = (2, 2, 3, 5, 5, 3, 3, 3, 2, 1, 1)
+        xs = np.zeros(phases_size(2, 2, 5, 5, 2), dtype)
+        to_phases(x, 2, xs)
+        Wt = np.zeros(3 * 3 * 2 * 3, dtype)
+        ys = np.zeros(3 * 3 * 2 * 3, dtype)
+        forward(xs, Wt, ys, *shape)
+        backward_input(ys, Wt, xs, *shape)
+        backward_weight(xs, ys, Wt, *shape)
+        from_phases(ys, 1, np.zeros(3, dtype), np.zeros((2, 3, 3, 3), dtype))
