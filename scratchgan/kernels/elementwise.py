@@ -180,6 +180,15 @@ def split_channels(fn, x, per_block):
 @njit(nogil=True, cache=True)
 def _batchnorm_sums(x, c0, c1, total, total_sq):
     N, C, L = x.shape
+    if L == 1:
+        # features: one value per channel and sample, so the channel loop is
+        # innermost and runs over contiguous memory (the compiler vectorises it)
+        for n in range(N):
+            for c in range(c0, c1):
+                v = np.float64(x[n, c, 0])
+                total[c] += v
+                total_sq[c] += v * v
+        return
     for n in range(N):
         for c in range(c0, c1):
             s = 0.0
@@ -213,6 +222,12 @@ def batchnorm_stats(x, per_block):
 @njit(nogil=True, cache=True)
 def _batchnorm_apply(x, mean, inv_std, gamma, beta, c0, c1, out):
     N, C, L = x.shape
+    if L == 1:
+        scale = gamma * inv_std
+        for n in range(N):
+            for c in range(c0, c1):
+                out[n, c, 0] = (x[n, c, 0] - mean[c]) * scale[c] + beta[c]
+        return
     for n in range(N):
         for c in range(c0, c1):
             m = mean[c]
@@ -241,6 +256,11 @@ def _batchnorm_backward(
 ):
     N, C, L = x.shape
     M = N * L
+    if L == 1:
+        _batchnorm_backward_features(
+            dout, x, mean, inv_std, gamma, training, c0, c1, dgamma, dbeta, dx
+        )
+        return
 
     # pass 1: the two sums per channel
     for n in range(N):
@@ -270,6 +290,31 @@ def _batchnorm_backward(
             for j in range(L):
                 x_hat = (x[n, c, j] - m) * s
                 dx[n, c, j] = k * (dout[n, c, j] - mean_g - x_hat * mean_gx)
+
+
+@njit(nogil=True, cache=True)
+def _batchnorm_backward_features(
+    dout, x, mean, inv_std, gamma, training, c0, c1, dgamma, dbeta, dx
+):
+    # _batchnorm_backward for L == 1, the channel loop innermost (contiguous)
+    N, C, _ = x.shape
+    for n in range(N):
+        for c in range(c0, c1):
+            g = np.float64(dout[n, c, 0])
+            dbeta[c] += g
+            dgamma[c] += g * ((x[n, c, 0] - mean[c]) * inv_std[c])
+    k = np.zeros(C)
+    mean_g = np.zeros(C)
+    mean_gx = np.zeros(C)
+    for c in range(c0, c1):
+        k[c] = np.float64(gamma[c]) * inv_std[c]
+        if training:
+            mean_g[c] = dbeta[c] / N
+            mean_gx[c] = dgamma[c] / N
+    for n in range(N):
+        for c in range(c0, c1):
+            x_hat = (x[n, c, 0] - mean[c]) * inv_std[c]
+            dx[n, c, 0] = k[c] * (dout[n, c, 0] - mean_g[c] - x_hat * mean_gx[c])
 
 
 def batchnorm_backward(dout, x, mean, inv_std, gamma, training, per_block, dx):

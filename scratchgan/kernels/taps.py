@@ -145,27 +145,48 @@ def _backward_input(dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl, rows):
 
 
 @njit(nogil=True, cache=True)
-def _backward_weight(x, dy, dWt, N, C, Co, H, W, OH, OW, K, S, pt, pl, taps):
+def _backward_weight(x, dy, dWt, N, C, Co, H, W, OH, OW, K, S, pt, pl, co0, co1):
     Hp = (H + S - 1) // S
     Wp = (W + S - 1) // S
-    for t in range(taps.shape[0]):
-        kh = taps[t] // K
-        kw = taps[t] % K
-        w_off = (kh * K + kw) * C * Co
-        dWt[w_off : w_off + C * Co] = 0
+    for t in range(K * K):
+        for c in range(C):
+            start = (t * C + c) * Co
+            dWt[start + co0 : start + co1] = 0
+
+    # kh, then oh, then kw: the five taps of one kernel row read one input row
+    # block and one output row block, which stay in cache between them
+    for kh in range(K):
         p, dh = _split_tap(kh, pt, S)
-        q, dw = _split_tap(kw, pl, S)
-        ow0, ow1 = _ow_range(dw, q, W, OW, S)
-        if ow1 <= ow0:
-            continue
-        M = (ow1 - ow0) * N
         for oh in range(OH):
             i = oh + dh
             if i < 0 or i >= (H - p + S - 1) // S:
                 continue
-            x_off = ((((p * S + q) * Hp + i) * Wp + ow0 + dw) * N) * C
-            y_off = ((oh * OW + ow0) * N) * Co
-            gemm(True, False, C, Co, M, x, x_off, C, dy, y_off, Co, 1.0, dWt, w_off, Co)
+            for kw in range(K):
+                q, dw = _split_tap(kw, pl, S)
+                ow0, ow1 = _ow_range(dw, q, W, OW, S)
+                if ow1 <= ow0:
+                    continue
+                M = (ow1 - ow0) * N
+                x_off = ((((p * S + q) * Hp + i) * Wp + ow0 + dw) * N) * C
+                y_off = ((oh * OW + ow0) * N) * Co + co0
+                w_off = (kh * K + kw) * C * Co + co0
+                gemm(
+                    True,
+                    False,
+                    C,
+                    co1 - co0,
+                    M,
+                    x,
+                    x_off,
+                    C,
+                    dy,
+                    y_off,
+                    Co,
+                    1.0,
+                    dWt,
+                    w_off,
+                    Co,
+                )
 
 
 def balance(costs, parts):
@@ -239,25 +260,13 @@ def backward_input(dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl):
 
 
 def backward_weight(x, dy, dWt, N, C, Co, H, W, OH, OW, K, S, pt, pl):
-    """dWt (K, K, C, Co) = sum over pixels of x_tap.T @ dy, overwritten."""
-    rows = _valid_per_tap(K, pt, S, OH, H)
-    cols = _valid_per_tap(K, pl, S, OW, W)
-    cost = np.outer(rows, cols).reshape(-1) + 1
+    """dWt (K, K, C, Co) = sum over pixels of x_tap.T @ dy, overwritten.
+
+    Each thread takes a range of output channels of every tap.
+    """
     args = (x, dy, dWt, N, C, Co, H, W, OH, OW, K, S, pt, pl)
-    _run(_backward_weight, cost, args)
+    parallel(lambda a, b: _backward_weight(*args, a, b), Co, 16)
     return dWt
-
-
-def _valid_per_tap(k, pad, S, count, limit):
-    """For each tap of one axis, how many of ``count`` output rows it reaches."""
-    out = np.zeros(k, dtype=np.int64)
-    for tap in range(k):
-        e = tap - pad
-        phase = e % S
-        d = (e - phase) // S
-        rows = phase_rows(limit, S, phase)
-        out[tap] = sum(1 for o in range(count) if 0 <= o + d < rows)
-    return out
 
 
 @njit(nogil=True, cache=True)

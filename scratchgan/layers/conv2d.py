@@ -5,11 +5,11 @@ import numpy as np
 from .. import init
 from ..kernels import taps
 from ..kernels.conv import (
+    add_weight_matrix,
     col2im_into,
     im2col_into,
     nchw_to_rows,
     rows_to_nchw_into,
-    weight_from_matrix,
     weight_matrix,
 )
 from ..kernels.threads import matmul
@@ -208,7 +208,7 @@ class Conv2D(Layer):
         # parameter gradients (a frozen layer only passes the gradient on)
         if not self.frozen:
             dW = matmul(cols.T, dout_rows)  # (K*K*C_in, C_out)
-            self.grads["W"] += weight_from_matrix(dW, self.in_channels, K)
+            add_weight_matrix(self.grads["W"], dW)
             if "b" in self.params:
                 self.grads["b"] += dout_rows.sum(axis=0)
 
@@ -235,7 +235,7 @@ class Conv2D(Layer):
         if not self.frozen:
             dWt = self.workspace("dW_taps", (K * K * C * Co,), dout.dtype)
             taps.backward_weight(xs, dys, dWt, *shape)
-            self.grads["W"] += weight_from_matrix(dWt.reshape(-1, Co), C, K)
+            add_weight_matrix(self.grads["W"], dWt.reshape(-1, Co))
             if "b" in self.params:
                 self.grads["b"] += dys.reshape(-1, Co).sum(axis=0)
 

@@ -5,11 +5,11 @@ import numpy as np
 from .. import init
 from ..kernels import taps
 from ..kernels.conv import (
+    add_weight_matrix,
     col2im_into,
     im2col_into,
     nchw_to_rows,
     rows_to_nchw_into,
-    weight_from_matrix,
     weight_matrix,
 )
 from ..kernels.threads import matmul
@@ -202,7 +202,7 @@ class Conv2DTranspose(Layer):
         # parameter gradients, from the same patch matrix
         if not self.frozen:
             dW = matmul(cols.T, x_rows)  # (K*K*C_out, C_in)
-            self.grads["W"] += weight_from_matrix(dW, self.out_channels, K)
+            add_weight_matrix(self.grads["W"], dW)
             if "b" in self.params:
                 self.grads["b"] += dout.sum(axis=(0, 2, 3))
         return dx
@@ -235,7 +235,7 @@ class Conv2DTranspose(Layer):
         if not self.frozen:
             dWt = self.workspace("dW_taps", (K * K * C_out * C_in,), dout.dtype)
             taps.backward_weight(douts, xs, dWt, *shape)
-            self.grads["W"] += weight_from_matrix(dWt.reshape(-1, C_in), C_out, K)
+            add_weight_matrix(self.grads["W"], dWt.reshape(-1, C_in))
             if "b" in self.params:
                 self.grads["b"] += dout.sum(axis=(0, 2, 3))
         return dx

@@ -48,6 +48,10 @@ class Dense(Layer):
             self.grads["W"] += matmul(dout.T, x)
             if "b" in self.params:
                 self.grads["b"] += dout.sum(axis=0)
+
+        # input gradient, unless the input is data (the generator's noise)
+        if not self.input_grad:
+            return None
         return matmul(dout, self.params["W"])
 
     def output_shape(self, input_shape):
