@@ -255,6 +255,15 @@ def col2im(dcols, N, C, H, W, K, S, pt, pl, OH, OW):
     return col2im_into(dcols, K, S, pt, pl, OH, OW, dx)
 
 
+def nhwc_rows(x):
+    """x: (N, C, H, W) -> (N*H*W, C) rows: a view when x is stored channels-last
+    (N, H, W, C), else a copy (``nchw_to_rows``)."""
+    t = x.transpose(0, 2, 3, 1)
+    if t.flags.c_contiguous:
+        return t.reshape(-1, x.shape[1])
+    return nchw_to_rows(np.ascontiguousarray(x))
+
+
 def rows_to_nchw(rows, N, H, W):
     """rows: (N*H*W, C) -> x: (N, C, H, W); the inverse of ``nchw_to_rows``."""
     out = np.empty((N, rows.shape[1], H, W), dtype=rows.dtype)

@@ -158,6 +158,20 @@ def adam_update(p, g, m, v, beta1, beta2, step_size, c2, eps):
     split_flat(_adam_update, p.shape[0], p, g, m, v, beta1, beta2, step_size, c2, eps)
 
 
+@njit(nogil=True, cache=True)
+def _add_bias_rows(rows, bias):
+    for r in range(rows.shape[0]):
+        for c in range(rows.shape[1]):
+            rows[r, c] += bias[c]
+
+
+def add_bias_rows(rows, bias):
+    """rows += bias in place. rows: (M, C), bias: (C,)."""
+    min_rows = -(-MIN_VALUES // max(1, rows.shape[1]))
+    parallel(lambda a, b: _add_bias_rows(rows[a:b], bias), rows.shape[0], 1, min_rows)
+    return rows
+
+
 # BatchNorm kernels see their input as (N, C, L): L = H*W for images, 1 for
 # features. Each thread takes a range of channels, in whole blocks of about
 # BLOCK values per sample; inside it the loops run n, then channel, then j, so
@@ -166,7 +180,13 @@ BLOCK = 256
 
 
 def channel_blocks(C, L):
-    """Channels per block for the BatchNorm kernels (at least 1)."""
+    """Channels per block for the BatchNorm kernels (at least 1).
+
+    With L == 1 a sample's channels are one contiguous run, so blocks of 16
+    (one 64-byte cache line of float32) split it between threads.
+    """
+    if L == 1:
+        return 16
     return max(1, BLOCK // L) if L < BLOCK else 1
 
 
@@ -201,18 +221,50 @@ def _batchnorm_sums(x, c0, c1, total, total_sq):
             total_sq[c] += sq
 
 
+def row_chunks(x):
+    """For (M, C, 1) input with few channels: fixed chunks of rows to split
+    between threads, or None when channels are split instead.
+
+    With fewer than WIDE channels a row is too short to split; each chunk then
+    gets its own partial sums, added in chunk order, so the totals do not
+    depend on which thread took which chunk.
+    """
+    M, C, L = x.shape
+    if L != 1 or C >= WIDE:
+        return None
+    return [(r, min(M, r + ROWS)) for r in range(0, M, ROWS)]
+
+
+# rows per chunk, and the width from which channels are split instead
+ROWS = 256
+WIDE = 1024
+
+
 def batchnorm_stats(x, per_block):
     """Per-channel mean and (biased) variance of x: (N, C, L), both (C,) float64.
 
     Sums run in float64, so E[x^2] - mean^2 keeps its precision for float32
-    input; each channel is summed by one thread in a fixed order.
+    input; each channel (or chunk of rows, see ``row_chunks``) is summed by one
+    thread in a fixed order.
     """
     N, C, L = x.shape
-    total = np.zeros(C)
-    total_sq = np.zeros(C)
-    split_channels(
-        lambda c0, c1: _batchnorm_sums(x, c0, c1, total, total_sq), x, per_block
-    )
+    chunks = row_chunks(x)
+    if chunks is None:
+        total = np.zeros(C)
+        total_sq = np.zeros(C)
+        split_channels(
+            lambda c0, c1: _batchnorm_sums(x, c0, c1, total, total_sq), x, per_block
+        )
+    else:
+        part = np.zeros((2, len(chunks), C))
+
+        def piece(a, b):
+            for k in range(a, b):
+                r0, r1 = chunks[k]
+                _batchnorm_sums(x[r0:r1], 0, C, part[0, k], part[1, k])
+
+        parallel(piece, len(chunks))
+        total, total_sq = part.sum(axis=1)
     M = N * L
     mean = total / M
     var = np.maximum(total_sq / M - mean * mean, 0.0)
@@ -242,11 +294,21 @@ def batchnorm_apply(x, mean, inv_std, gamma, beta, per_block, out):
 
     x, out: (N, C, L); mean, inv_std, gamma, beta: (C,) in x's dtype.
     """
+    chunks = row_chunks(x)
+    if chunks is None:
 
-    def piece(c0, c1):
-        _batchnorm_apply(x, mean, inv_std, gamma, beta, c0, c1, out)
+        def piece(c0, c1):
+            _batchnorm_apply(x, mean, inv_std, gamma, beta, c0, c1, out)
 
-    split_channels(piece, x, per_block)
+        split_channels(piece, x, per_block)
+        return out
+    C = x.shape[1]
+
+    def rows(a, b):
+        r0, r1 = chunks[a][0], chunks[b - 1][1]
+        _batchnorm_apply(x[r0:r1], mean, inv_std, gamma, beta, 0, C, out[r0:r1])
+
+    parallel(rows, len(chunks))
     return out
 
 
@@ -297,21 +359,34 @@ def _batchnorm_backward_features(
     dout, x, mean, inv_std, gamma, training, c0, c1, dgamma, dbeta, dx
 ):
     # _batchnorm_backward for L == 1, the channel loop innermost (contiguous)
-    N, C, _ = x.shape
-    for n in range(N):
+    _feature_grad_sums(dout, x, mean, inv_std, c0, c1, dgamma, dbeta)
+    _feature_dx(
+        dout, x, mean, inv_std, gamma, training, x.shape[0], c0, c1, dgamma, dbeta, dx
+    )
+
+
+@njit(nogil=True, cache=True)
+def _feature_grad_sums(dout, x, mean, inv_std, c0, c1, dgamma, dbeta):
+    for n in range(x.shape[0]):
         for c in range(c0, c1):
             g = np.float64(dout[n, c, 0])
             dbeta[c] += g
             dgamma[c] += g * ((x[n, c, 0] - mean[c]) * inv_std[c])
+
+
+@njit(nogil=True, cache=True)
+def _feature_dx(dout, x, mean, inv_std, gamma, training, M, c0, c1, dgamma, dbeta, dx):
+    # M: rows in the whole batch (x may be a chunk of them)
+    C = x.shape[1]
     k = np.zeros(C)
     mean_g = np.zeros(C)
     mean_gx = np.zeros(C)
     for c in range(c0, c1):
         k[c] = np.float64(gamma[c]) * inv_std[c]
         if training:
-            mean_g[c] = dbeta[c] / N
-            mean_gx[c] = dgamma[c] / N
-    for n in range(N):
+            mean_g[c] = dbeta[c] / M
+            mean_gx[c] = dgamma[c] / M
+    for n in range(x.shape[0]):
         for c in range(c0, c1):
             x_hat = (x[n, c, 0] - mean[c]) * inv_std[c]
             dx[n, c, 0] = k[c] * (dout[n, c, 0] - mean_g[c] - x_hat * mean_gx[c])
@@ -327,16 +402,51 @@ def batchnorm_backward(dout, x, mean, inv_std, gamma, training, per_block, dx):
                                       - x_hat * sum(dout * x_hat) / M);
     eval (constant statistics): dx = gamma * inv_std * dout.
     """
-    C = x.shape[1]
-    dgamma = np.zeros(C)
-    dbeta = np.zeros(C)
+    M, C, _ = x.shape
+    chunks = row_chunks(x)
+    if chunks is None:
+        dgamma = np.zeros(C)
+        dbeta = np.zeros(C)
 
-    def piece(c0, c1):
-        _batchnorm_backward(
-            dout, x, mean, inv_std, gamma, training, c0, c1, dgamma, dbeta, dx
+        def piece(c0, c1):
+            _batchnorm_backward(
+                dout, x, mean, inv_std, gamma, training, c0, c1, dgamma, dbeta, dx
+            )
+
+        split_channels(piece, x, per_block)
+        return dgamma, dbeta
+
+    # the sums by chunks of rows, added in chunk order; then dx by rows
+    part = np.zeros((2, len(chunks), C))
+
+    def sums(a, b):
+        for k in range(a, b):
+            r0, r1 = chunks[k]
+            _feature_grad_sums(
+                dout[r0:r1], x[r0:r1], mean, inv_std, 0, C, part[0, k], part[1, k]
+            )
+
+    parallel(sums, len(chunks))
+    dgamma, dbeta = part.sum(axis=1)
+
+    def rows(a, b):
+        r0, r1 = chunks[a][0], chunks[b - 1][1]
+        _feature_dx(
+            dout[r0:r1],
+            x[r0:r1],
+            mean,
+            inv_std,
+            gamma,
+            training,
+            M,
+            0,
+            C,
+            dgamma,
+            dbeta,
+            dx[r0:r1],
         )
 
-    split_channels(piece, x, per_block)
+    parallel(rows, len(chunks))
     return dgamma, dbeta
 
 
@@ -349,6 +459,7 @@ def warmup():
         leaky_relu_backward(x, x, one, np.empty_like(x))
         dropout_forward(x, 1, 0.5, one, np.empty_like(x), np.empty_like(x))
         multiply(x, x, np.empty_like(x))
+        add_bias_rows(x.reshape(2, 2), x[:2])
         adam_update(x.copy(), x, x.copy(), x.copy(), one, one, one, one, one)
         x3 = np.ones((2, 2, 2), dtype)
         c = np.ones(2, dtype)

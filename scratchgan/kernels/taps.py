@@ -61,12 +61,13 @@ def _ow_range(dw, q, W, OW, S):
 
 
 @njit(nogil=True, cache=True)
-def _forward(x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl, rows):
+def _forward(x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias, rows):
     Hp = (H + S - 1) // S
     Wp = (W + S - 1) // S
     for r in range(rows.shape[0]):
         oh = rows[r]
-        y[oh * OW * N * Co : (oh + 1) * OW * N * Co] = 0
+        for row in range(oh * OW * N, (oh + 1) * OW * N):
+            y[row * Co : (row + 1) * Co] = bias
         for kh in range(K):
             p, dh = _split_tap(kh, pt, S)
             i = oh + dh
@@ -101,7 +102,7 @@ def _forward(x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl, rows):
 
 
 @njit(nogil=True, cache=True)
-def _backward_input(dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl, rows):
+def _backward_input(dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias, rows):
     Hp = (H + S - 1) // S
     Wp = (W + S - 1) // S
     for r in range(rows.shape[0]):
@@ -109,8 +110,9 @@ def _backward_input(dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl, rows):
         p = rows[r] // Hp
         i = rows[r] % Hp
         for q in range(S):
-            start = ((p * S + q) * Hp + i) * Wp * N * C
-            dx[start : start + Wp * N * C] = 0
+            first = ((p * S + q) * Hp + i) * Wp * N
+            for row in range(first, first + Wp * N):
+                dx[row * C : (row + 1) * C] = bias
         for kh in range(K):
             pk, dh = _split_tap(kh, pt, S)
             oh = i - dh
@@ -230,19 +232,22 @@ def _valid(k, pad, S, count, limit):
     return valid
 
 
-def forward(x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl):
-    """y (OH, OW, N, Co) = the convolution of x (S, S, Hp, Wp, N, C), all flat."""
+def forward(x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias=None):
+    """y (OH, OW, N, Co) = the convolution of x (S, S, Hp, Wp, N, C), all flat,
+    plus ``bias`` (Co,) if given."""
     cost = _valid(K, pt, S, OH, H) * _valid(K, pl, S, OW, W).sum()
-    args = (x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl)
+    bias = np.zeros(Co, x.dtype) if bias is None else bias
+    args = (x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias)
     _run(_forward, cost, args)
     return y
 
 
-def backward_input(dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl):
-    """dx (S, S, Hp, Wp, N, C) from dy (OH, OW, N, Co), all flat.
+def backward_input(dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias=None):
+    """dx (S, S, Hp, Wp, N, C) from dy (OH, OW, N, Co), all flat, plus ``bias``
+    (C,) if given (a transposed convolution's forward adds its bias here).
 
-    Phase cells beyond the input (when S does not divide H or W) are left as
-    they were; nothing reads them.
+    Phase cells beyond the input (when S does not divide H or W) hold the bias
+    or are left as they were; nothing reads them.
     """
     Hp = -(-H // S)
     col_taps = _valid(K, pl, S, OW, W).sum()
@@ -254,7 +259,8 @@ def backward_input(dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl):
         for i in range(phase_rows(H, S, p)):
             if 0 <= i - dh < OH:
                 cost[p * Hp + i] += col_taps
-    args = (dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl)
+    bias = np.zeros(C, dy.dtype) if bias is None else bias
+    args = (dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias)
     _run(_backward_input, cost, args)
     return dx
 
@@ -328,6 +334,18 @@ def from_phases(src, S, bias, out):
 
     parallel(piece, N, min_items=-(-(1 << 16) // max(1, out[:1].size)))
     return out
+
+
+def hwnc_flat(a):
+    """The memory of an (N, C, H, W) array stored (H, W, N, C) (as the tap
+    kernels write their outputs), as a flat view; None when stored otherwise."""
+    t = a.transpose(2, 3, 0, 1)
+    return t.reshape(-1) if t.flags.c_contiguous else None
+
+
+def hwnc_view(flat, N, C, H, W):
+    """A flat (H, W, N, C) buffer seen as the (N, C, H, W) array it holds."""
+    return flat.reshape(H, W, N, C).transpose(2, 3, 0, 1)
 
 
 def phases_size(N, C, H, W, S):

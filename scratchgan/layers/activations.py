@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..kernels.elementwise import leaky_relu_backward, leaky_relu_forward
+from ..kernels.layout import contiguous, dense_flat, like
 from .base import Layer
 
 
@@ -14,20 +15,23 @@ class LeakyReLU(Layer):
         self.negative_slope = negative_slope
 
     def forward(self, x, training=True):
-        # one fused pass; keeping x (not a mask) costs no extra memory
-        x = np.ascontiguousarray(x)
+        # one fused pass over x's memory, in whatever order x is stored (see
+        # kernels.layout); out is stored the same way. Keeping x (not a mask)
+        # costs no extra memory
+        if dense_flat(x) is None:
+            x = contiguous(x)
         out = np.empty_like(x)
         slope = x.dtype.type(self.negative_slope)
-        leaky_relu_forward(x.reshape(-1), slope, out.reshape(-1))
+        leaky_relu_forward(dense_flat(x), slope, dense_flat(out))
         self.cache = x
         return out
 
     def backward(self, dout):
         x = self.cache
-        dout = np.ascontiguousarray(dout, dtype=x.dtype)
+        dout = like(dout, x)
         dx = np.empty_like(x)
         slope = x.dtype.type(self.negative_slope)
-        leaky_relu_backward(dout.reshape(-1), x.reshape(-1), slope, dx.reshape(-1))
+        leaky_relu_backward(dense_flat(dout), dense_flat(x), slope, dense_flat(dx))
         return dx
 
     def output_shape(self, input_shape):

@@ -8,7 +8,18 @@ from ..kernels.elementwise import (
     batchnorm_stats,
     channel_blocks,
 )
+from ..kernels.layout import channel_rows, contiguous, like
 from .base import Layer
+
+
+def as_channels(x):
+    """A view of x as (M, C, L), channel c being [:, c, :]: (N, C, H*W) for a
+    C-contiguous x, (N*H*W, C, 1) for a channels-last one (kernels.layout)."""
+    if x.ndim == 4:
+        rows = channel_rows(x)
+        if rows is not None:
+            return rows.reshape(rows.shape[0], rows.shape[1], 1)
+    return x.reshape(x.shape[0], x.shape[1], -1)
 
 
 class BatchNorm(Layer):
@@ -60,8 +71,9 @@ class BatchNorm(Layer):
 
     def forward(self, x, training=True):
         self._axes(x)
-        x = np.ascontiguousarray(x)
-        x3 = x.reshape(x.shape[0], self.num_features, -1)  # (N, C, L)
+        if not x.flags.c_contiguous and (x.ndim != 4 or channel_rows(x) is None):
+            x = contiguous(x)
+        x3 = as_channels(x)
         N, C, L = x3.shape
         per_block = channel_blocks(C, L)
 
@@ -87,32 +99,29 @@ class BatchNorm(Layer):
         mean = mean.astype(x.dtype)
         gamma = self.params["gamma"].astype(x.dtype, copy=False)
         beta = self.params["beta"].astype(x.dtype, copy=False)
-        out = np.empty_like(x)
-        batchnorm_apply(
-            x3, mean, inv_std, gamma, beta, per_block, out.reshape(x3.shape)
-        )
-        self.cache = (x3, mean, inv_std, training)
+        out = np.empty_like(x)  # stored like x
+        batchnorm_apply(x3, mean, inv_std, gamma, beta, per_block, as_channels(out))
+        self.cache = (x, x3, mean, inv_std, training)
         return out
 
     def backward(self, dout):
-        x3, mean, inv_std, training = self.cache
+        x, x3, mean, inv_std, training = self.cache
         gamma = self.params["gamma"].astype(x3.dtype, copy=False)
-        shape = dout.shape
-        dout = np.ascontiguousarray(dout, dtype=x3.dtype).reshape(x3.shape)
-        dx = np.empty_like(x3)
+        dout3 = as_channels(like(dout, x))
+        dx = np.empty_like(x)
         per_block = channel_blocks(x3.shape[1], x3.shape[2])
 
         # one pass for the sums (which are dgamma and dbeta), one for dx;
         # x_hat is recomputed from x rather than stored
         dgamma, dbeta = batchnorm_backward(
-            dout, x3, mean, inv_std, gamma, training, per_block, dx
+            dout3, x3, mean, inv_std, gamma, training, per_block, as_channels(dx)
         )
 
         # parameter gradients
         if not self.frozen:
             self.grads["gamma"] += dgamma
             self.grads["beta"] += dbeta
-        return dx.reshape(shape)
+        return dx
 
     def astype(self, dtype):
         self.running_mean = self.running_mean.astype(dtype)

@@ -8,10 +8,11 @@ from ..kernels.conv import (
     add_weight_matrix,
     col2im_into,
     im2col_into,
-    nchw_to_rows,
-    rows_to_nchw_into,
+    nhwc_rows,
     weight_matrix,
 )
+from ..kernels.elementwise import add_bias_rows
+from ..kernels.layout import contiguous, nhwc_empty
 from ..kernels.threads import matmul
 from .base import Layer, check_rank
 
@@ -135,9 +136,10 @@ class Conv2D(Layer):
             )
         H_out, W_out, pt, pl = self.geometry(H, W)
 
-        # kernels need C-contiguous input of the weights' dtype
+        # the kernels compute in the weights' dtype; x may be stored in any
+        # order (see kernels.layout)
         dtype = self.params["W"].dtype
-        x = np.ascontiguousarray(x, dtype=dtype)
+        x = x if x.dtype == dtype else x.astype(dtype)
         geometry = (N, H, W, H_out, W_out, pt, pl)
         if self.method == "taps":
             return self._forward_taps(x, geometry)
@@ -151,36 +153,32 @@ class Conv2D(Layer):
 
         # patches as rows, times the weights: one (M, K*K*C_in) @ (., C_out) GEMM
         cols = self.workspace("cols", (M, K * K * self.in_channels), dtype)
-        im2col_into(x, K, S, pt, pl, H_out, W_out, cols)
-        out_rows = matmul(
-            cols,
-            weight_matrix(self.params["W"]),
-            out=self.workspace("out_rows", (M, self.out_channels), dtype),
-        )
+        im2col_into(contiguous(x), K, S, pt, pl, H_out, W_out, cols)
+        out_rows = matmul(cols, weight_matrix(self.params["W"]))
+        add_bias_rows(out_rows, self._bias(dtype))
 
-        # back to NCHW with the bias added on the way
-        out = np.empty((N, self.out_channels, H_out, W_out), dtype=dtype)
-        rows_to_nchw_into(out_rows, self._bias(dtype), out)
+        # the rows are pixels (n, oh, ow): the output stored channels-last
         self.cache = ("im2col", cols, geometry)
-        return out
+        return out_rows.reshape(N, H_out, W_out, -1).transpose(0, 3, 1, 2)
 
     def _forward_taps(self, x, geometry):
         N, H, W, H_out, W_out, pt, pl = geometry
         dtype = x.dtype
         C, Co, S = self.in_channels, self.out_channels, self.stride
 
-        # input split by stride phase, channels last; output (H_out, W_out, N, Co)
-        xs = self.workspace("x_phases", (taps.phases_size(N, C, H, W, S),), dtype)
-        taps.to_phases(x, S, xs)
-        Wt = weight_matrix(self.params["W"]).reshape(-1)  # (K, K, C_in, C_out)
-        ys = self.workspace("out_rows", (H_out * W_out * N * Co,), dtype)
-        taps.forward(xs, Wt, ys, *self._shape(geometry))
+        # input split by stride phase, channels last (already so when stride 1
+        # and x came from a tap kernel)
+        xs = taps.hwnc_flat(x) if S == 1 else None
+        if xs is None:
+            size = taps.phases_size(N, C, H, W, S)
+            xs = taps.to_phases(x, S, self.workspace("x_phases", (size,), dtype))
 
-        # back to NCHW with the bias added on the way
-        out = np.empty((N, Co, H_out, W_out), dtype=dtype)
-        taps.from_phases(ys, 1, self._bias(dtype), out)
+        # output (H_out, W_out, N, Co) with the bias, returned as it is stored
+        Wt = weight_matrix(self.params["W"]).reshape(-1)  # (K, K, C_in, C_out)
+        ys = np.empty(H_out * W_out * N * Co, dtype=dtype)
+        taps.forward(xs, Wt, ys, *self._shape(geometry), bias=self._bias(dtype))
         self.cache = ("taps", xs, Wt, geometry)
-        return out
+        return taps.hwnc_view(ys, N, Co, H_out, W_out)
 
     def _shape(self, geometry):
         # the tap kernels' shape arguments, in their order
@@ -194,7 +192,8 @@ class Conv2D(Layer):
         return np.zeros(self.out_channels, dtype=dtype)
 
     def backward(self, dout):
-        dout = np.ascontiguousarray(dout, dtype=self.params["W"].dtype)
+        dtype = self.params["W"].dtype
+        dout = dout if dout.dtype == dtype else dout.astype(dtype)
         if self.cache[0] == "taps":
             return self._backward_taps(dout)
         return self._backward_im2col(dout)
@@ -203,7 +202,7 @@ class Conv2D(Layer):
         _, cols, (N, H, W, H_out, W_out, pt, pl) = self.cache
         Wt = self.params["W"]
         K, S = self.kernel_size, self.stride
-        dout_rows = nchw_to_rows(dout)
+        dout_rows = nhwc_rows(dout)
 
         # parameter gradients (a frozen layer only passes the gradient on)
         if not self.frozen:
@@ -228,8 +227,10 @@ class Conv2D(Layer):
         N, H, W = geometry[:3]
         C, Co, K, S = self.in_channels, self.out_channels, self.kernel_size, self.stride
         shape = self._shape(geometry)
-        dys = self.workspace("dout_rows", (dout.size,), dout.dtype)
-        taps.to_phases(dout, 1, dys)
+        dys = taps.hwnc_flat(dout)
+        if dys is None:
+            dys = self.workspace("dout_rows", (dout.size,), dout.dtype)
+            taps.to_phases(dout, 1, dys)
 
         # parameter gradients (a frozen layer only passes the gradient on)
         if not self.frozen:
@@ -242,9 +243,14 @@ class Conv2D(Layer):
         # input gradient, unless the input is data
         if not self.input_grad:
             return None
+        if S == 1:
+            # (H, W, N, C): returned as it is stored
+            dxs = np.empty(xs.shape, dtype=dout.dtype)
+            taps.backward_input(dys, Wt, dxs, *shape)
+            return taps.hwnc_view(dxs, N, C, H, W)
         dxs = self.workspace("dx_phases", xs.shape, dout.dtype)
         taps.backward_input(dys, Wt, dxs, *shape)
-        dx = np.empty((N, C, H, W), dtype=dout.dtype)
+        dx = nhwc_empty(N, C, H, W, dout.dtype)
         return taps.from_phases(dxs, S, np.zeros(C, dout.dtype), dx)
 
     def output_shape(self, input_shape):

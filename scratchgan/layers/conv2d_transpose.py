@@ -8,10 +8,10 @@ from ..kernels.conv import (
     add_weight_matrix,
     col2im_into,
     im2col_into,
-    nchw_to_rows,
-    rows_to_nchw_into,
+    nhwc_rows,
     weight_matrix,
 )
+from ..kernels.layout import contiguous, nhwc_empty
 from ..kernels.threads import matmul
 from .base import Layer, check_rank
 from .conv2d import check_padding, check_positive, choose_method
@@ -109,7 +109,10 @@ class Conv2DTranspose(Layer):
                 f"got {tuple(x.shape)}"
             )
         H_out, W_out, pt, pl = self.geometry(H, W)
-        x = np.ascontiguousarray(x, dtype=self.params["W"].dtype)
+        # the kernels compute in the weights' dtype; x may be stored in any
+        # order (see kernels.layout)
+        dtype = self.params["W"].dtype
+        x = x if x.dtype == dtype else x.astype(dtype)
         geometry = (N, H, W, H_out, W_out, pt, pl)
         if self.method == "taps":
             return self._forward_taps(x, geometry)
@@ -122,7 +125,7 @@ class Conv2DTranspose(Layer):
 
         # multiply each input pixel by the kernel, then scatter-add the patches.
         # Wt is (C_in, C_out, K, K): as a Conv2D weight it maps C_out -> C_in
-        x_rows = nchw_to_rows(x)  # (N*H*W, C_in)
+        x_rows = nhwc_rows(x)  # (N*H*W, C_in)
         cols = matmul(
             x_rows,
             weight_matrix(Wt).T,
@@ -143,19 +146,26 @@ class Conv2DTranspose(Layer):
         C_out, S = self.out_channels, self.stride
 
         # the adjoint convolution's input gradient: x plays its output gradient,
-        # (H, W, N, C_in); the result is split by stride phase like its input
-        xs = self.workspace("x_rows", (x.size,), dtype)
-        taps.to_phases(x, 1, xs)
+        # (H, W, N, C_in) (already so if a tap kernel made x)
+        xs = taps.hwnc_flat(x)
+        if xs is None:
+            xs = taps.to_phases(x, 1, self.workspace("x_rows", (x.size,), dtype))
         Wt = weight_matrix(self.params["W"]).reshape(-1)  # (K, K, C_out, C_in)
-        size = taps.phases_size(N, C_out, H_out, W_out, S)
-        outs = self.workspace("out_phases", (size,), dtype)
-        taps.backward_input(xs, Wt, outs, *self._shape(geometry))
-
-        # back to NCHW with the bias added on the way
-        out = np.empty((N, C_out, H_out, W_out), dtype=dtype)
-        taps.from_phases(outs, S, self._bias(dtype), out)
         self.cache = ("taps", xs, Wt, geometry)
-        return out
+
+        # the result, with the bias, comes split by stride phase like the adjoint
+        # convolution's input: with stride 1 that is (H_out, W_out, N, C_out),
+        # returned as it is stored; otherwise gathered into channels-last
+        size = taps.phases_size(N, C_out, H_out, W_out, S)
+        shape = self._shape(geometry)
+        if S == 1:
+            outs = np.empty(size, dtype=dtype)
+            taps.backward_input(xs, Wt, outs, *shape, bias=self._bias(dtype))
+            return taps.hwnc_view(outs, N, C_out, H_out, W_out)
+        outs = self.workspace("out_phases", (size,), dtype)
+        taps.backward_input(xs, Wt, outs, *shape)
+        out = nhwc_empty(N, C_out, H_out, W_out, dtype)
+        return taps.from_phases(outs, S, self._bias(dtype), out)
 
     def _shape(self, geometry):
         # the tap kernels' shape arguments for the adjoint convolution, whose
@@ -175,7 +185,8 @@ class Conv2DTranspose(Layer):
         return np.zeros(self.out_channels, dtype=dtype)
 
     def backward(self, dout):
-        dout = np.ascontiguousarray(dout, dtype=self.params["W"].dtype)
+        dtype = self.params["W"].dtype
+        dout = dout if dout.dtype == dtype else dout.astype(dtype)
         if self.cache[0] == "taps":
             return self._backward_taps(dout)
         return self._backward_im2col(dout)
@@ -188,16 +199,12 @@ class Conv2DTranspose(Layer):
 
         # dx is the adjoint convolution's forward: patches of dout times weights
         cols = self.workspace("cols", (N * H * W, K * K * self.out_channels), Wt.dtype)
-        im2col_into(dout, K, S, pt, pl, H, W, cols)
+        im2col_into(contiguous(dout), K, S, pt, pl, H, W, cols)
         dx = None
         if self.input_grad:
-            dx_rows = matmul(
-                cols,
-                weight_matrix(Wt),
-                out=self.workspace("dx_rows", x_rows.shape, Wt.dtype),
-            )  # (N*H*W, C_in)
-            dx = np.empty((N, self.in_channels, H, W), dtype=Wt.dtype)
-            rows_to_nchw_into(dx_rows, np.zeros(self.in_channels, Wt.dtype), dx)
+            # rows are pixels (n, h, w): dx stored channels-last
+            dx_rows = matmul(cols, weight_matrix(Wt))  # (N*H*W, C_in)
+            dx = dx_rows.reshape(N, H, W, -1).transpose(0, 3, 1, 2)
 
         # parameter gradients, from the same patch matrix
         if not self.frozen:
@@ -217,18 +224,19 @@ class Conv2DTranspose(Layer):
             self.stride,
         )
         shape = self._shape(geometry)
-        douts = self.workspace(
-            "dout_phases", (taps.phases_size(*dout.shape, S),), dout.dtype
-        )
-        taps.to_phases(dout, S, douts)
+        douts = taps.hwnc_flat(dout) if S == 1 else None
+        if douts is None:
+            size = taps.phases_size(*dout.shape, S)
+            douts = self.workspace("dout_phases", (size,), dout.dtype)
+            taps.to_phases(dout, S, douts)
 
-        # dx is the adjoint convolution's forward, on dout
+        # dx is the adjoint convolution's forward, on dout: (H, W, N, C_in),
+        # returned as it is stored
         dx = None
         if self.input_grad:
-            dxs = self.workspace("dx_rows", xs.shape, dout.dtype)
+            dxs = np.empty(xs.shape, dtype=dout.dtype)
             taps.forward(douts, Wt, dxs, *shape)
-            dx = np.empty((N, C_in, H, W), dtype=dout.dtype)
-            taps.from_phases(dxs, 1, np.zeros(C_in, dout.dtype), dx)
+            dx = taps.hwnc_view(dxs, N, C_in, H, W)
 
         # parameter gradients: the adjoint convolution's, with dout as its input
         # and x as its output gradient

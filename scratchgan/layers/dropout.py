@@ -4,6 +4,7 @@ import numpy as np
 
 from .. import init
 from ..kernels.elementwise import dropout_forward, multiply
+from ..kernels.layout import contiguous, dense_flat, like
 from .base import Layer
 
 
@@ -12,7 +13,8 @@ class Dropout(Layer):
 
     In training each unit is kept with probability 1 - p and scaled by 1 / (1 - p),
     so the expected activation is unchanged and eval is the identity. Each
-    training forward draws one seed from ``rng`` and the mask from that seed;
+    training forward draws one seed from ``rng`` and the mask from that seed
+    (unit i in x's memory order gets draw i);
     share the training loop's Generator so that a checkpoint of its state
     reproduces every later mask.
     """
@@ -30,13 +32,14 @@ class Dropout(Layer):
             return x
         # one seed from the shared Generator; the mask is drawn from it inside
         # the fused kernel, on every thread at once (see kernels.elementwise)
-        x = np.ascontiguousarray(x)
+        if dense_flat(x) is None:
+            x = contiguous(x)
         seed = self.rng.integers(0, 2**63, dtype=np.uint64)
-        out = np.empty_like(x)
+        out = np.empty_like(x)  # stored like x (see kernels.layout)
         mask = np.empty_like(x)
         scale = x.dtype.type(1.0 / (1.0 - self.p))
         dropout_forward(
-            x.reshape(-1), seed, self.p, scale, out.reshape(-1), mask.reshape(-1)
+            dense_flat(x), seed, self.p, scale, dense_flat(out), dense_flat(mask)
         )
         self.cache = mask
         return out
@@ -45,9 +48,9 @@ class Dropout(Layer):
         mask = self.cache
         if mask is None:
             return dout
-        dout = np.ascontiguousarray(dout, dtype=mask.dtype)
+        dout = like(dout, mask)
         dx = np.empty_like(mask)
-        multiply(dout.reshape(-1), mask.reshape(-1), dx.reshape(-1))
+        multiply(dense_flat(dout), dense_flat(mask), dense_flat(dx))
         return dx
 
     def output_shape(self, input_shape):

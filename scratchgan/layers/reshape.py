@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..kernels.layout import contiguous
 from .base import Layer
 
 
@@ -9,11 +10,12 @@ class Flatten(Layer):
     """x: (N, d1, d2, ...) -> out: (N, d1 * d2 * ...)."""
 
     def forward(self, x, training=True):
+        # values in (d1, d2, ...) order, whatever order x is stored in
         self.cache = x.shape
-        return x.reshape(x.shape[0], -1)
+        return contiguous(x).reshape(x.shape[0], -1)
 
     def backward(self, dout):
-        return dout.reshape(self.cache)
+        return contiguous(dout).reshape(self.cache)
 
     def output_shape(self, input_shape):
         return (int(np.prod(input_shape)),)
@@ -34,10 +36,10 @@ class Reshape(Layer):
                 f"(N, {', '.join(map(str, self.shape))})"
             )
         self.cache = x.shape
-        return x.reshape((x.shape[0],) + self.shape)
+        return contiguous(x).reshape((x.shape[0],) + self.shape)
 
     def backward(self, dout):
-        return dout.reshape(self.cache)
+        return contiguous(dout).reshape(self.cache)
 
     def output_shape(self, input_shape):
         if int(np.prod(input_shape)) != int(np.prod(self.shape)):
