@@ -60,13 +60,28 @@ def _ow_range(dw, q, W, OW, S):
     return max(0, -dw), min(OW, Wq - dw)
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _x_row(p, q, i, j, S, Hp, Wp, N):
+    # first row of pixel (i, j) of phase (p, q) in (S, S, Hp, Wp, N, C)
+    return (((p * S + q) * Hp + i) * Wp + j) * N
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _half(h, size):
+    # the columns of half h (0 or 1) of ``size`` columns
+    mid = (size + 1) // 2
+    return (0, mid) if h == 0 else (mid, size)
+
+
 @njit(nogil=True, cache=True)
-def _forward(x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias, rows):
+def _forward(x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias, items):
     Hp = (H + S - 1) // S
     Wp = (W + S - 1) // S
-    for r in range(rows.shape[0]):
-        oh = rows[r]
-        for row in range(oh * OW * N, (oh + 1) * OW * N):
+    for r in range(items.shape[0]):
+        # one half of output row oh: its (ow, n) rows, all taps
+        oh = items[r] // 2
+        c0, c1 = _half(items[r] % 2, OW)
+        for row in range((oh * OW + c0) * N, (oh * OW + c1) * N):
             y[row * Co : (row + 1) * Co] = bias
         for kh in range(K):
             p, dh = _split_tap(kh, pt, S)
@@ -76,42 +91,29 @@ def _forward(x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias, rows):
             for kw in range(K):
                 q, dw = _split_tap(kw, pl, S)
                 ow0, ow1 = _ow_range(dw, q, W, OW, S)
+                ow0, ow1 = max(ow0, c0), min(ow1, c1)
                 if ow1 <= ow0:
                     continue
-                x_off = ((((p * S + q) * Hp + i) * Wp + ow0 + dw) * N) * C
-                y_off = ((oh * OW + ow0) * N) * Co
-                w_off = (kh * K + kw) * C * Co
+                xo = _x_row(p, q, i, ow0 + dw, S, Hp, Wp, N) * C
+                yo = (oh * OW + ow0) * N * Co
+                wo = (kh * K + kw) * C * Co
                 M = (ow1 - ow0) * N
-                gemm(
-                    False,
-                    False,
-                    M,
-                    Co,
-                    C,
-                    x,
-                    x_off,
-                    C,
-                    Wt,
-                    w_off,
-                    Co,
-                    1.0,
-                    y,
-                    y_off,
-                    Co,
-                )
+                gemm(False, False, M, Co, C, x, xo, C, Wt, wo, Co, 1.0, y, yo, Co)
 
 
 @njit(nogil=True, cache=True)
-def _backward_input(dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias, rows):
+def _backward_input(dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias, items):
     Hp = (H + S - 1) // S
     Wp = (W + S - 1) // S
-    for r in range(rows.shape[0]):
-        # one row i of row-phase p, in every column phase q
-        p = rows[r] // Hp
-        i = rows[r] % Hp
+    for r in range(items.shape[0]):
+        # one half of input row i of row phase p, in every column phase q
+        p = items[r] // 2 // Hp
+        i = items[r] // 2 % Hp
+        c0, c1 = _half(items[r] % 2, Wp)
         for q in range(S):
-            first = ((p * S + q) * Hp + i) * Wp * N
-            for row in range(first, first + Wp * N):
+            for row in range(
+                _x_row(p, q, i, c0, S, Hp, Wp, N), _x_row(p, q, i, c1, S, Hp, Wp, N)
+            ):
                 dx[row * C : (row + 1) * C] = bias
         for kh in range(K):
             pk, dh = _split_tap(kh, pt, S)
@@ -121,62 +123,49 @@ def _backward_input(dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias, rows
             for kw in range(K):
                 q, dw = _split_tap(kw, pl, S)
                 ow0, ow1 = _ow_range(dw, q, W, OW, S)
+                ow0, ow1 = max(ow0, c0 - dw), min(ow1, c1 - dw)
                 if ow1 <= ow0:
                     continue
-                x_off = ((((p * S + q) * Hp + i) * Wp + ow0 + dw) * N) * C
-                y_off = ((oh * OW + ow0) * N) * Co
-                w_off = (kh * K + kw) * C * Co
+                xo = _x_row(p, q, i, ow0 + dw, S, Hp, Wp, N) * C
+                yo = (oh * OW + ow0) * N * Co
+                wo = (kh * K + kw) * C * Co
                 M = (ow1 - ow0) * N
-                gemm(
-                    False,
-                    True,
-                    M,
-                    C,
-                    Co,
-                    dy,
-                    y_off,
-                    Co,
-                    Wt,
-                    w_off,
-                    Co,
-                    1.0,
-                    dx,
-                    x_off,
-                    C,
-                )
+                gemm(False, True, M, C, Co, dy, yo, Co, Wt, wo, Co, 1.0, dx, xo, C)
 
 
 @njit(nogil=True, cache=True)
-def _backward_weight(x, dy, dWt, N, C, Co, H, W, OH, OW, K, S, pt, pl, co0, co1):
+def _backward_weight(x, dy, dWt, N, C, Co, H, W, OH, OW, K, S, pt, pl, taps):
     Hp = (H + S - 1) // S
     Wp = (W + S - 1) // S
-    for t in range(K * K):
-        for c in range(C):
-            start = (t * C + c) * Co
-            dWt[start + co0 : start + co1] = 0
+    for t in range(taps.shape[0]):
+        start = taps[t] * C * Co
+        dWt[start : start + C * Co] = 0
 
-    # kh, then oh, then kw: the five taps of one kernel row read one input row
-    # block and one output row block, which stay in cache between them
+    # kh, then oh, then kw: the taps of one kernel row read one input row block
+    # and one output row block, which stay in cache between them
     for kh in range(K):
         p, dh = _split_tap(kh, pt, S)
         for oh in range(OH):
             i = oh + dh
             if i < 0 or i >= (H - p + S - 1) // S:
                 continue
-            for kw in range(K):
+            for t in range(taps.shape[0]):
+                if taps[t] // K != kh:
+                    continue
+                kw = taps[t] % K
                 q, dw = _split_tap(kw, pl, S)
                 ow0, ow1 = _ow_range(dw, q, W, OW, S)
                 if ow1 <= ow0:
                     continue
                 M = (ow1 - ow0) * N
                 x_off = ((((p * S + q) * Hp + i) * Wp + ow0 + dw) * N) * C
-                y_off = ((oh * OW + ow0) * N) * Co + co0
-                w_off = (kh * K + kw) * C * Co + co0
+                y_off = ((oh * OW + ow0) * N) * Co
+                w_off = taps[t] * C * Co
                 gemm(
                     True,
                     False,
                     C,
-                    co1 - co0,
+                    Co,
                     M,
                     x,
                     x_off,
@@ -217,25 +206,36 @@ def _run(kernel, costs, args):
     parallel(piece, len(parts))
 
 
-def _valid(k, pad, S, count, limit):
-    """For each of ``count`` output rows, how many taps of one axis reach
-    inside ``limit`` input rows."""
-    valid = np.zeros(count, dtype=np.int64)
+def _taps_of(k, pad, S, limit):
+    """For each tap of one axis: (phase, shift), and how many input rows its
+    phase has."""
+    out = []
     for tap in range(k):
         e = tap - pad
         phase = e % S
-        d = (e - phase) // S
-        rows = phase_rows(limit, S, phase)
-        for o in range(count):
-            if 0 <= o + d < rows:
-                valid[o] += 1
-    return valid
+        out.append((phase, (e - phase) // S, phase_rows(limit, S, phase)))
+    return out
+
+
+def _half_py(h, size):
+    mid = (size + 1) // 2
+    return (0, mid) if h == 0 else (mid, size)
 
 
 def forward(x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias=None):
     """y (OH, OW, N, Co) = the convolution of x (S, S, Hp, Wp, N, C), all flat,
-    plus ``bias`` (Co,) if given."""
-    cost = _valid(K, pt, S, OH, H) * _valid(K, pl, S, OW, W).sum()
+    plus ``bias`` (Co,) if given.
+
+    Each thread takes a set of half output rows, dealt out by how many pixel
+    products each holds (rows near the border reach fewer taps).
+    """
+    rows, cols = _taps_of(K, pt, S, H), _taps_of(K, pl, S, W)
+    cost = np.zeros(2 * OH, dtype=np.int64)
+    for item in range(2 * OH):
+        oh, (c0, c1) = item // 2, _half_py(item % 2, OW)
+        kh_valid = sum(1 for _, d, n in rows if 0 <= oh + d < n)
+        width = sum(max(0, min(c1, n - d) - max(c0, -d)) for _, d, n in cols)
+        cost[item] = kh_valid * width
     bias = np.zeros(Co, x.dtype) if bias is None else bias
     args = (x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias)
     _run(_forward, cost, args)
@@ -246,19 +246,21 @@ def backward_input(dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias=None):
     """dx (S, S, Hp, Wp, N, C) from dy (OH, OW, N, Co), all flat, plus ``bias``
     (C,) if given (a transposed convolution's forward adds its bias here).
 
-    Phase cells beyond the input (when S does not divide H or W) hold the bias
-    or are left as they were; nothing reads them.
+    Each thread takes a set of half input rows (of one row phase, all column
+    phases), so no two threads write one cell. Phase cells beyond the input
+    (when S does not divide H or W) hold the bias or are left as they were;
+    nothing reads them.
     """
-    Hp = -(-H // S)
-    col_taps = _valid(K, pl, S, OW, W).sum()
-    cost = np.zeros(S * Hp, dtype=np.int64)
-    for kh in range(K):
-        e = kh - pt
-        p = e % S
-        dh = (e - p) // S
-        for i in range(phase_rows(H, S, p)):
-            if 0 <= i - dh < OH:
-                cost[p * Hp + i] += col_taps
+    Hp, Wp = -(-H // S), -(-W // S)
+    rows, cols = _taps_of(K, pt, S, H), _taps_of(K, pl, S, W)
+    cost = np.zeros(2 * S * Hp, dtype=np.int64)
+    for item in range(2 * S * Hp):
+        p, i, (c0, c1) = item // 2 // Hp, item // 2 % Hp, _half_py(item % 2, Wp)
+        kh_valid = sum(1 for ph, d, n in rows if ph == p and i < n and 0 <= i - d < OH)
+        width = sum(
+            max(0, min(OW, n - d, c1 - d) - max(0, -d, c0 - d)) for _, d, n in cols
+        )
+        cost[item] = kh_valid * width
     bias = np.zeros(C, dy.dtype) if bias is None else bias
     args = (dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias)
     _run(_backward_input, cost, args)
@@ -268,11 +270,23 @@ def backward_input(dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias=None):
 def backward_weight(x, dy, dWt, N, C, Co, H, W, OH, OW, K, S, pt, pl):
     """dWt (K, K, C, Co) = sum over pixels of x_tap.T @ dy, overwritten.
 
-    Each thread takes a range of output channels of every tap.
+    Each thread takes a set of taps, dealt out by how many pixels each reaches.
     """
+    reach_h = np.array([_reach(kh, pt, S, OH, H) for kh in range(K)])
+    reach_w = np.array([_reach(kw, pl, S, OW, W) for kw in range(K)])
+    cost = np.outer(reach_h, reach_w).reshape(-1) + 1
     args = (x, dy, dWt, N, C, Co, H, W, OH, OW, K, S, pt, pl)
-    parallel(lambda a, b: _backward_weight(*args, a, b), Co, 16)
+    _run(_backward_weight, cost, args)
     return dWt
+
+
+def _reach(k, pad, S, count, limit):
+    """How many of ``count`` output rows tap ``k`` of one axis reaches."""
+    e = k - pad
+    phase = e % S
+    d = (e - phase) // S
+    rows = phase_rows(limit, S, phase)
+    return sum(1 for o in range(count) if 0 <= o + d < rows)
 
 
 @njit(nogil=True, cache=True)
