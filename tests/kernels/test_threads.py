@@ -58,7 +58,9 @@ def test_parallel_raises_an_error_from_any_piece():
         threads.parallel(fail_on_second, 10)
 
 
-@pytest.mark.parametrize("shape", [(300, 40, 20), (20, 40, 300)], ids=["rows", "cols"])
+@pytest.mark.parametrize(
+    "shape", [(300, 40, 20), (20, 40, 300), (50, 1, 70)], ids=["rows", "cols", "outer"]
+)
 def test_matmul_matches_numpy_on_any_split(shape):
     M, K, N = shape
     rng = np.random.default_rng(7)
