@@ -186,8 +186,8 @@ def matmul(a, b, out=None):
     """a @ b for 2-D arrays, written into ``out`` if given, on all threads.
 
     a: (M, K), b: (K, N) -> (M, N). Splits the rows of ``a`` (or, when N is the
-    larger side, the columns of ``b``); each piece is one single-threaded BLAS
-    call over the whole of K.
+    larger side, the columns of ``b``), each piece one single-threaded BLAS call
+    over the whole of K; a small result of a long sum splits K instead.
     """
     M, K = a.shape
     N = b.shape[1]
@@ -197,6 +197,18 @@ def matmul(a, b, out=None):
         # an outer product: BLAS takes ten times longer than a broadcast multiply
         # for the discriminator's last layer (128 x 1 times 1 x 6272)
         return np.multiply(a, b, out=out)
+    if M * N * 64 <= K * max(M, N) and K >= MIN_MACS // max(1, M * N):
+        # a long sum into a small result (the thin layers' weight gradients,
+        # e.g. (25, 25088) @ (25088, 64)): each thread sums a slice of K, and
+        # the partial products are added in slice order
+        def slice_of_k(i, j):
+            return a[:, i:j] @ b[i:j]
+
+        partials = parallel(slice_of_k, K, 64, max(1, MIN_MACS // max(1, M * N)))
+        out[...] = partials[0]
+        for partial in partials[1:]:
+            out += partial
+        return out
     macs_per_item = K * min(M, N)
     min_items = -(-MIN_MACS // max(1, macs_per_item))
     if M >= N:
