@@ -87,14 +87,12 @@ def splitmix64(seed, i):
 
 
 @njit(nogil=True, cache=True)
-def _dropout_forward(x, seed, start, threshold, scale, out, mask):
+def _dropout_apply(x, seed, start, threshold, scale, out):
     zero = scale * 0
     first = np.uint64(start)
     for i in range(x.shape[0]):
         u = splitmix64(seed, first + np.uint64(i)) >> S40
-        m = scale if u >= threshold else zero
-        mask[i] = m
-        out[i] = x[i] * m
+        out[i] = x[i] * (scale if u >= threshold else zero)
 
 
 def dropout_threshold(p):
@@ -106,33 +104,22 @@ def dropout_threshold(p):
     return np.uint64(round(p * 2**UNIFORM_BITS))
 
 
-def dropout_forward(x, seed, p, scale, out, mask):
-    """Draw a dropout mask from ``seed`` and apply it, in one pass.
+def dropout_apply(x, seed, p, scale, out):
+    """out = x * mask, the mask drawn from ``seed``, in one pass.
 
-    x, out, mask: (M,); seed: uint64; p: the drop probability (a float);
-    scale: 1 / (1 - p) in x's dtype. Unit i is kept (mask[i] = scale) when the
-    top 24 bits of splitmix64(seed, i) reach ``dropout_threshold(p)``, else
-    dropped (mask[i] = 0); out = x * mask.
+    x, out: (M,); seed: uint64; p: the drop probability (a float); scale:
+    1 / (1 - p) in x's dtype. mask[i] = scale (unit i kept) when the top 24
+    bits of splitmix64(seed, i) reach ``dropout_threshold(p)``, else 0. The
+    mask is never stored: the same call on the upstream gradient, with the same
+    seed, is dropout's backward pass.
     """
     seed = np.uint64(seed)
     threshold = dropout_threshold(p)
 
     def piece(a, b):
-        _dropout_forward(x[a:b], seed, a, threshold, scale, out[a:b], mask[a:b])
+        _dropout_apply(x[a:b], seed, a, threshold, scale, out[a:b])
 
     parallel(piece, x.shape[0], 64, MIN_VALUES)
-    return out
-
-
-@njit(nogil=True, cache=True)
-def _multiply(a, b, out):
-    for i in range(a.shape[0]):
-        out[i] = a[i] * b[i]
-
-
-def multiply(a, b, out):
-    """out = a * b element by element. a, b, out: (M,)."""
-    split_flat(_multiply, a.shape[0], a, b, out)
     return out
 
 
@@ -454,8 +441,7 @@ def warmup():
         x = np.ones(4, dtype)
         leaky_relu_forward(x, one, np.empty_like(x))
         leaky_relu_backward(x, x, one, np.empty_like(x))
-        dropout_forward(x, 1, 0.5, one, np.empty_like(x), np.empty_like(x))
-        multiply(x, x, np.empty_like(x))
+        dropout_apply(x, 1, 0.5, one, np.empty_like(x))
         add_bias_rows(x.reshape(2, 2), x[:2])
         adam_update(x.copy(), x, x.copy(), x.copy(), one, one, one, one, one)
         x3 = np.ones((2, 2, 2), dtype)

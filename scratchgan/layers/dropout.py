@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import init
-from ..kernels.elementwise import dropout_forward, multiply
+from ..kernels.elementwise import dropout_apply
 from ..kernels.layout import contiguous, dense_flat, like
 from .base import Layer
 
@@ -14,9 +14,8 @@ class Dropout(Layer):
     In training each unit is kept with probability 1 - p and scaled by 1 / (1 - p),
     so the expected activation is unchanged and eval is the identity. Each
     training forward draws one seed from ``rng`` and the mask from that seed
-    (unit i in x's memory order gets draw i);
-    share the training loop's Generator so that a checkpoint of its state
-    reproduces every later mask.
+    (unit i in x's memory order gets draw i); share the training loop's
+    Generator so that a checkpoint of its state reproduces every later mask.
     """
 
     def __init__(self, p=0.5, rng=None):
@@ -36,21 +35,22 @@ class Dropout(Layer):
             x = contiguous(x)
         seed = self.rng.integers(0, 2**63, dtype=np.uint64)
         out = np.empty_like(x)  # stored like x (see kernels.layout)
-        mask = np.empty_like(x)
         scale = x.dtype.type(1.0 / (1.0 - self.p))
-        dropout_forward(
-            dense_flat(x), seed, self.p, scale, dense_flat(out), dense_flat(mask)
-        )
-        self.cache = mask
+        dropout_apply(dense_flat(x), seed, self.p, scale, dense_flat(out))
+
+        # the mask is drawn again from the seed in backward, not stored; x is
+        # kept for its memory order, which the draws follow
+        self.cache = (seed, x)
         return out
 
     def backward(self, dout):
-        mask = self.cache
-        if mask is None:
+        if self.cache is None:
             return dout
-        dout = like(dout, mask)
-        dx = np.empty_like(mask)
-        multiply(dense_flat(dout), dense_flat(mask), dense_flat(dx))
+        seed, x = self.cache
+        dout = like(dout, x)
+        dx = np.empty_like(x)
+        scale = x.dtype.type(1.0 / (1.0 - self.p))
+        dropout_apply(dense_flat(dout), seed, self.p, scale, dense_flat(dx))
         return dx
 
     def output_shape(self, input_shape):

@@ -109,10 +109,11 @@ def test_dropout_matches_reference(dtype):
     seed, p, scale = 2**63 + 12345, 0.3, dtype(1 / 0.7)
     out_ref, mask_ref = reference.dropout_forward_ref(x, seed, p, scale)
 
-    # two threads, each drawing its own slice of the one stream
-    mask = np.empty_like(x)
+    # two threads, each drawing its own slice of the one stream; applied to
+    # ones, the same call gives the mask itself
     with kernel_threads(2, split_small=True):
-        out = elementwise.dropout_forward(x, seed, p, scale, np.empty_like(x), mask)
+        out = elementwise.dropout_apply(x, seed, p, scale, np.empty_like(x))
+        mask = elementwise.dropout_apply(np.ones_like(x), seed, p, scale, x.copy())
 
     np.testing.assert_array_equal(out, out_ref)
     np.testing.assert_array_equal(mask, mask_ref)
