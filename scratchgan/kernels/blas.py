@@ -17,6 +17,8 @@ import scipy.linalg.cython_blas  # noqa: F401  (loads the library the symbols li
 from numba import njit, types
 from numba.extending import get_cython_function_address
 
+from .jit import KERNEL
+
 for _name in ("sgemm", "dgemm"):
     llvm.add_symbol(
         f"scratchgan_{_name}",
@@ -32,7 +34,7 @@ _dgemm = types.ExternalFunction("scratchgan_dgemm", _GEMM_SIG)
 _N, _T = ord("N"), ord("T")
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def gemm(trans_a, trans_b, M, N, K, A, a_off, lda, B, b_off, ldb, beta, C, c_off, ldc):
     """C = op(A) @ op(B) + beta * C on row-major blocks of flat arrays.
 

@@ -35,6 +35,7 @@ the tests hold against ``reference.py`` and that ``warmup`` compiles through.
 import numpy as np
 from numba import njit
 
+from .jit import KERNEL
 from .threads import matmul, parallel
 
 # a piece of a loop kernel moves at least this many values (smaller calls stay
@@ -48,7 +49,7 @@ def images_per_piece(values_per_image):
     return -(-MIN_VALUES // max(1, values_per_image))
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _im2col(x, K, S, pt, pl, OH, OW, cols):
     N, C, H, W = x.shape
     xn = np.empty((H, W, C), dtype=x.dtype)
@@ -90,7 +91,7 @@ def im2col_into(x, K, S, pt, pl, OH, OW, cols):
     return cols
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _col2im(dcols, K, S, pt, pl, OH, OW, dx):
     N, C, H, W = dx.shape
     acc = np.empty((H, W, C), dtype=dx.dtype)
@@ -133,7 +134,7 @@ def col2im_into(dcols, K, S, pt, pl, OH, OW, dx):
     return dx
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _nchw_to_rows(x, rows):
     N, C, H, W = x.shape
     for n in range(N):
@@ -156,7 +157,7 @@ def nchw_to_rows(x):
     return rows
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _rows_to_nchw(rows, bias, out):
     N, C, H, W = out.shape
     for n in range(N):
@@ -183,7 +184,7 @@ def rows_to_nchw_into(rows, bias, out):
     return out
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _weight_matrix(W, t0, t1, out):
     C_out, C_in, K, _ = W.shape
     for t in range(t0, t1):
@@ -220,7 +221,7 @@ def weight_from_matrix(Wm, C_in, K):
     return Wm.reshape(K, K, C_in, C_out).transpose(3, 2, 0, 1)
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _add_weight_matrix(grad, Wm, co0, co1):
     _, C_in, K, _ = grad.shape
     for co in range(co0, co1):

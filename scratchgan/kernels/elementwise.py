@@ -15,6 +15,7 @@ the thread count.
 import numpy as np
 from numba import njit
 
+from .jit import KERNEL
 from .threads import parallel
 
 # the fewest values one thread's piece may hold (see conv.MIN_VALUES)
@@ -38,7 +39,7 @@ def split_flat(kernel, size, *arrays_and_scalars):
     parallel(piece, size, 64, MIN_VALUES)
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _leaky_relu_forward(x, slope, out):
     for i in range(x.shape[0]):
         v = x[i]
@@ -51,7 +52,7 @@ def leaky_relu_forward(x, slope, out):
     return out
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _leaky_relu_backward(dout, x, slope, dx):
     for i in range(x.shape[0]):
         g = dout[i]
@@ -77,7 +78,7 @@ UNIFORM_BITS = 24
 S40 = np.uint64(64 - UNIFORM_BITS)
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(**KERNEL, inline="always")
 def splitmix64(seed, i):
     """The i-th 64-bit output of splitmix64 seeded with ``seed`` (both uint64)."""
     z = seed + (i + np.uint64(1)) * GOLDEN
@@ -86,7 +87,7 @@ def splitmix64(seed, i):
     return z ^ (z >> S31)
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _dropout_apply(x, seed, start, threshold, scale, out):
     zero = scale * 0
     first = np.uint64(start)
@@ -123,7 +124,7 @@ def dropout_apply(x, seed, p, scale, out):
     return out
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _adam_update(p, g, m, v, beta1, beta2, step_size, c2, eps):
     one = beta1 * 0 + 1
     for i in range(p.shape[0]):
@@ -145,7 +146,7 @@ def adam_update(p, g, m, v, beta1, beta2, step_size, c2, eps):
     split_flat(_adam_update, p.shape[0], p, g, m, v, beta1, beta2, step_size, c2, eps)
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _add_bias_rows(rows, bias):
     for r in range(rows.shape[0]):
         for c in range(rows.shape[1]):
@@ -207,7 +208,7 @@ def split_rows(x, by_chunk, by_channels):
     return len(chunks)
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _batchnorm_sums(x, c0, c1, total, total_sq):
     N, C, L = x.shape
     for n in range(N):
@@ -222,7 +223,7 @@ def _batchnorm_sums(x, c0, c1, total, total_sq):
             total_sq[c] += sq
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _rows_sums(x, c0, c1, total, total_sq):
     s = np.zeros(c1 - c0)
     sq = np.zeros(c1 - c0)
@@ -264,7 +265,7 @@ def batchnorm_stats(x, per_block):
     return mean, var
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _batchnorm_apply(x, mean, inv_std, gamma, beta, c0, c1, out):
     N, C, L = x.shape
     for n in range(N):
@@ -276,7 +277,7 @@ def _batchnorm_apply(x, mean, inv_std, gamma, beta, c0, c1, out):
                 out[n, c, j] = (x[n, c, j] - m) * scale + shift
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _rows_apply(x, mean, inv_std, gamma, beta, c0, c1, out):
     m = mean[c0:c1].copy()
     scale = gamma[c0:c1] * inv_std[c0:c1]
@@ -311,7 +312,7 @@ def batchnorm_apply(x, mean, inv_std, gamma, beta, per_block, out):
     return out
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _batchnorm_backward(
     dout, x, mean, inv_std, gamma, training, c0, c1, dgamma, dbeta, dx
 ):
@@ -348,7 +349,7 @@ def _batchnorm_backward(
                 dx[n, c, j] = k * (dout[n, c, j] - mean_g - x_hat * mean_gx)
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _rows_grad_sums(dout, x, mean, inv_std, c0, c1, dgamma, dbeta):
     m = mean[c0:c1].copy()
     s = inv_std[c0:c1].copy()
@@ -365,7 +366,7 @@ def _rows_grad_sums(dout, x, mean, inv_std, c0, c1, dgamma, dbeta):
     dgamma[c0:c1] += sgx
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _rows_dx(dout, x, mean, inv_std, gamma, training, M, c0, c1, dgamma, dbeta, dx):
     # M: rows in the whole batch (x may be a chunk of them)
     m = mean[c0:c1].copy()

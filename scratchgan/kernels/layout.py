@@ -17,6 +17,7 @@ the order.
 import numpy as np
 from numba import njit
 
+from .jit import KERNEL
 from .threads import parallel
 
 MIN_VALUES = 1 << 16
@@ -52,7 +53,7 @@ def nhwc_empty(N, C, H, W, dtype):
     return np.empty((N, H, W, C), dtype=dtype).transpose(0, 3, 1, 2)
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _copy_pixels(src, dst):
     # channel loop innermost: contiguous when either side is channels-last
     N, C, H, W = dst.shape
@@ -63,7 +64,7 @@ def _copy_pixels(src, dst):
                     dst[n, c, h, w] = src[n, c, h, w]
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _copy_planes(src, dst):
     # width loop innermost: contiguous when either side is NCHW
     N, C, H, W = dst.shape

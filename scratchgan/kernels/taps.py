@@ -37,6 +37,7 @@ import numpy as np
 from numba import njit
 
 from .blas import gemm
+from .jit import KERNEL
 from .threads import get_num_threads, parallel
 
 
@@ -45,7 +46,7 @@ def phase_rows(size, S, p):
     return max(0, (size - p + S - 1) // S)
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _split_tap(k, pad, S):
     # offset k - pad of a tap = S * d + phase, with 0 <= phase < S
     e = k - pad
@@ -53,27 +54,27 @@ def _split_tap(k, pad, S):
     return phase, (e - phase) // S
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _ow_range(dw, q, W, OW, S):
     # output columns whose input column (phase q, index ow + dw) exists
     Wq = (W - q + S - 1) // S
     return max(0, -dw), min(OW, Wq - dw)
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(**KERNEL, inline="always")
 def _x_row(p, q, i, j, S, Hp, Wp, N):
     # first row of pixel (i, j) of phase (p, q) in (S, S, Hp, Wp, N, C)
     return (((p * S + q) * Hp + i) * Wp + j) * N
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(**KERNEL, inline="always")
 def _half(h, size):
     # the columns of half h (0 or 1) of ``size`` columns
     mid = (size + 1) // 2
     return (0, mid) if h == 0 else (mid, size)
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _forward(x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias, items):
     Hp = (H + S - 1) // S
     Wp = (W + S - 1) // S
@@ -101,7 +102,7 @@ def _forward(x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias, items):
                 gemm(False, False, M, Co, C, x, xo, C, Wt, wo, Co, 1.0, y, yo, Co)
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _backward_input(dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias, items):
     Hp = (H + S - 1) // S
     Wp = (W + S - 1) // S
@@ -133,7 +134,7 @@ def _backward_input(dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias, item
                 gemm(False, True, M, C, Co, dy, yo, Co, Wt, wo, Co, 1.0, dx, xo, C)
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _backward_weight(x, dy, dWt, N, C, Co, H, W, OH, OW, K, S, pt, pl, taps):
     Hp = (H + S - 1) // S
     Wp = (W + S - 1) // S
@@ -289,7 +290,7 @@ def _reach(k, pad, S, count, limit):
     return sum(1 for o in range(count) if 0 <= o + d < rows)
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _to_phases(x, S, Hp, Wp, N_total, n0, out):
     n_here, C, H, W = x.shape
     for n in range(n_here):
@@ -319,7 +320,7 @@ def to_phases(x, S, out):
     return out
 
 
-@njit(nogil=True, cache=True)
+@njit(**KERNEL)
 def _from_phases(src, S, Hp, Wp, N_total, n0, bias, out):
     n_here, C, H, W = out.shape
     for n in range(n_here):
