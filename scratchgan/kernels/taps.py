@@ -135,50 +135,31 @@ def _backward_input(dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias, item
 
 
 @njit(**KERNEL)
-def _backward_weight(x, dy, dWt, N, C, Co, H, W, OH, OW, K, S, pt, pl, taps):
+def _backward_weight(x, dy, dWt, N, C, Co, H, W, OH, OW, K, S, pt, pl, items):
     Hp = (H + S - 1) // S
     Wp = (W + S - 1) // S
-    for t in range(taps.shape[0]):
-        start = taps[t] * C * Co
-        dWt[start : start + C * Co] = 0
-
-    # kh, then oh, then kw: the taps of one kernel row read one input row block
-    # and one output row block, which stay in cache between them
-    for kh in range(K):
-        p, dh = _split_tap(kh, pt, S)
-        for oh in range(OH):
+    dWt[:] = 0
+    for r in range(items.shape[0]):
+        # one half of output row oh, all taps: the row's dy block and the few
+        # x row blocks it meets stay in cache from tap to tap
+        oh = items[r] // 2
+        c0, c1 = _half(items[r] % 2, OW)
+        for kh in range(K):
+            p, dh = _split_tap(kh, pt, S)
             i = oh + dh
             if i < 0 or i >= (H - p + S - 1) // S:
                 continue
-            for t in range(taps.shape[0]):
-                if taps[t] // K != kh:
-                    continue
-                kw = taps[t] % K
+            for kw in range(K):
                 q, dw = _split_tap(kw, pl, S)
                 ow0, ow1 = _ow_range(dw, q, W, OW, S)
+                ow0, ow1 = max(ow0, c0), min(ow1, c1)
                 if ow1 <= ow0:
                     continue
+                xo = _x_row(p, q, i, ow0 + dw, S, Hp, Wp, N) * C
+                yo = (oh * OW + ow0) * N * Co
+                wo = (kh * K + kw) * C * Co
                 M = (ow1 - ow0) * N
-                x_off = ((((p * S + q) * Hp + i) * Wp + ow0 + dw) * N) * C
-                y_off = ((oh * OW + ow0) * N) * Co
-                w_off = taps[t] * C * Co
-                gemm(
-                    True,
-                    False,
-                    C,
-                    Co,
-                    M,
-                    x,
-                    x_off,
-                    C,
-                    dy,
-                    y_off,
-                    Co,
-                    1.0,
-                    dWt,
-                    w_off,
-                    Co,
-                )
+                gemm(True, False, C, Co, M, x, xo, C, dy, yo, Co, 1.0, dWt, wo, Co)
 
 
 def balance(costs, parts):
@@ -271,23 +252,33 @@ def backward_input(dy, Wt, dx, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias=None):
 def backward_weight(x, dy, dWt, N, C, Co, H, W, OH, OW, K, S, pt, pl):
     """dWt (K, K, C, Co) = sum over pixels of x_tap.T @ dy, overwritten.
 
-    Each thread takes a set of taps, dealt out by how many pixels each reaches.
+    The output's half rows are dealt into two fixed parts by cost, as in
+    ``forward``; each part sums every tap over its rows into its own buffer
+    (on its own thread when there are two), and the second is added to the
+    first. Two parts whatever the thread count, so the sums are the same.
     """
-    reach_h = np.array([_reach(kh, pt, S, OH, H) for kh in range(K)])
-    reach_w = np.array([_reach(kw, pl, S, OW, W) for kw in range(K)])
-    cost = np.outer(reach_h, reach_w).reshape(-1) + 1
-    args = (x, dy, dWt, N, C, Co, H, W, OH, OW, K, S, pt, pl)
-    _run(_backward_weight, cost, args)
+    rows, cols = _taps_of(K, pt, S, H), _taps_of(K, pl, S, W)
+    cost = np.zeros(2 * OH, dtype=np.int64)
+    for item in range(2 * OH):
+        oh, (c0, c1) = item // 2, _half_py(item % 2, OW)
+        kh_valid = sum(1 for _, d, n in rows if 0 <= oh + d < n)
+        width = sum(max(0, min(c1, n - d) - max(c0, -d)) for _, d, n in cols)
+        cost[item] = kh_valid * width
+    parts = balance(cost, 2)
+    buffers = [dWt] + [np.empty_like(dWt) for _ in parts[1:]]
+    args = (x, dy)
+    shape = (N, C, Co, H, W, OH, OW, K, S, pt, pl)
+
+    def piece(a, b):
+        for k in range(a, b):
+            _backward_weight(*args, buffers[k], *shape, parts[k])
+
+    parallel(piece, len(parts))
+    for extra in buffers[1:]:
+        dWt += extra
+    if not parts:
+        dWt[:] = 0
     return dWt
-
-
-def _reach(k, pad, S, count, limit):
-    """How many of ``count`` output rows tap ``k`` of one axis reaches."""
-    e = k - pad
-    phase = e % S
-    d = (e - phase) // S
-    rows = phase_rows(limit, S, phase)
-    return sum(1 for o in range(count) if 0 <= o + d < rows)
 
 
 @njit(**KERNEL)
