@@ -204,13 +204,9 @@ def _half_py(h, size):
     return (0, mid) if h == 0 else (mid, size)
 
 
-def forward(x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias=None):
-    """y (OH, OW, N, Co) = the convolution of x (S, S, Hp, Wp, N, C), all flat,
-    plus ``bias`` (Co,) if given.
-
-    Each thread takes a set of half output rows, dealt out by how many pixel
-    products each holds (rows near the border reach fewer taps).
-    """
+def _output_half_row_costs(H, W, OH, OW, K, S, pt, pl):
+    """(2 * OH,) int64: pixel products in each half output row (border rows
+    reach fewer taps)."""
     rows, cols = _taps_of(K, pt, S, H), _taps_of(K, pl, S, W)
     cost = np.zeros(2 * OH, dtype=np.int64)
     for item in range(2 * OH):
@@ -218,6 +214,17 @@ def forward(x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias=None):
         kh_valid = sum(1 for _, d, n in rows if 0 <= oh + d < n)
         width = sum(max(0, min(c1, n - d) - max(c0, -d)) for _, d, n in cols)
         cost[item] = kh_valid * width
+    return cost
+
+
+def forward(x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias=None):
+    """y (OH, OW, N, Co) = the convolution of x (S, S, Hp, Wp, N, C), all flat,
+    plus ``bias`` (Co,) if given.
+
+    Each thread takes a set of half output rows, dealt out by how many pixel
+    products each holds (rows near the border reach fewer taps).
+    """
+    cost = _output_half_row_costs(H, W, OH, OW, K, S, pt, pl)
     bias = np.zeros(Co, x.dtype) if bias is None else bias
     args = (x, Wt, y, N, C, Co, H, W, OH, OW, K, S, pt, pl, bias)
     _run(_forward, cost, args)
@@ -257,13 +264,7 @@ def backward_weight(x, dy, dWt, N, C, Co, H, W, OH, OW, K, S, pt, pl):
     (on its own thread when there are two), and the second is added to the
     first. Two parts whatever the thread count, so the sums are the same.
     """
-    rows, cols = _taps_of(K, pt, S, H), _taps_of(K, pl, S, W)
-    cost = np.zeros(2 * OH, dtype=np.int64)
-    for item in range(2 * OH):
-        oh, (c0, c1) = item // 2, _half_py(item % 2, OW)
-        kh_valid = sum(1 for _, d, n in rows if 0 <= oh + d < n)
-        width = sum(max(0, min(c1, n - d) - max(c0, -d)) for _, d, n in cols)
-        cost[item] = kh_valid * width
+    cost = _output_half_row_costs(H, W, OH, OW, K, S, pt, pl)
     parts = balance(cost, 2)
     buffers = [dWt] + [np.empty_like(dWt) for _ in parts[1:]]
     args = (x, dy)
