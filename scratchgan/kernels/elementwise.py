@@ -160,6 +160,16 @@ def add_bias_rows(rows, bias):
     return rows
 
 
+def sum_rows(rows):
+    """The sum of the rows of rows: (M, C) -> (C,), in rows' dtype.
+
+    A bias gradient. One BLAS product with a vector of ones: NumPy's
+    ``rows.sum(axis=0)`` adds one row at a time and took five times as long over
+    the 25,088 pixel rows of a batch of 128 discriminator feature maps.
+    """
+    return np.ones(rows.shape[0], dtype=rows.dtype) @ rows
+
+
 # BatchNorm kernels see their input as (N, C, L): L = H*W for NCHW images, 1 for
 # features and for channels-last images (then N counts pixels: one row of C
 # values per pixel). Two families of kernels:

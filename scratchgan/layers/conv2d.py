@@ -11,7 +11,7 @@ from ..kernels.conv import (
     nhwc_rows,
     weight_matrix,
 )
-from ..kernels.elementwise import add_bias_rows
+from ..kernels.elementwise import add_bias_rows, sum_rows
 from ..kernels.layout import contiguous, nhwc_empty
 from ..kernels.threads import matmul
 from .base import Layer, check_rank
@@ -209,7 +209,7 @@ class Conv2D(Layer):
             dW = matmul(cols.T, dout_rows)  # (K*K*C_in, C_out)
             add_weight_matrix(self.grads["W"], dW)
             if "b" in self.params:
-                self.grads["b"] += dout_rows.sum(axis=0)
+                self.grads["b"] += sum_rows(dout_rows)
 
         # input gradient, unless the input is data
         if not self.input_grad:
@@ -238,7 +238,7 @@ class Conv2D(Layer):
             taps.backward_weight(xs, dys, dWt, *shape)
             add_weight_matrix(self.grads["W"], dWt.reshape(-1, Co))
             if "b" in self.params:
-                self.grads["b"] += dys.reshape(-1, Co).sum(axis=0)
+                self.grads["b"] += sum_rows(dys.reshape(-1, Co))
 
         # input gradient, unless the input is data
         if not self.input_grad:

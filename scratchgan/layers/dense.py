@@ -3,6 +3,7 @@
 import numpy as np
 
 from .. import init
+from ..kernels.elementwise import sum_rows
 from ..kernels.threads import matmul
 from .base import Layer, check_rank
 
@@ -47,7 +48,7 @@ class Dense(Layer):
         if not self.frozen:
             self.grads["W"] += matmul(dout.T, x)
             if "b" in self.params:
-                self.grads["b"] += dout.sum(axis=0)
+                self.grads["b"] += sum_rows(dout)
 
         # input gradient, unless the input is data (the generator's noise)
         if not self.input_grad:

@@ -90,6 +90,21 @@ def test_rows_to_nchw_adds_bias(rng, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("M", [1, 7, 25088])
+def test_sum_rows_matches_float64_sum(rng, dtype, M):
+    rows = rng.standard_normal((M, 64)).astype(dtype)
+
+    total = elementwise.sum_rows(rows)
+
+    assert total.shape == (64,) and total.dtype == dtype
+    expected = rows.astype(np.float64).sum(axis=0)
+    # a float32 sum of 25,088 unit terms is off by about 1e-3 (NumPy's own
+    # rows.sum(axis=0) by 2e-3 on these rows)
+    atol = 4e-3 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(total, expected, rtol=1e-5, atol=atol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_leaky_relu_matches_reference(rng, dtype):
     x = rng.standard_normal(1000).astype(dtype)
     dout = rng.standard_normal(1000).astype(dtype)
