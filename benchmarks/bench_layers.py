@@ -5,10 +5,12 @@ preset, times three operations: the forward pass, the gradient w.r.t. the input
 (dx) and the gradient w.r.t. the weights (dW). Contenders:
 
 - scratchgan: the layer itself (forward; backward with ``frozen`` for dx only,
-  with ``input_grad=False`` for dW only);
+  with ``input_grad=False`` for dW only), on x and dout laid out in memory as a
+  training step hands them to it (``training_orders``);
 - reference: ``scratchgan.kernels.reference`` (plain NumPy; fewer repeats);
-- torch: the layer of ``benchmarks/frameworks/torch_dcgan.py`` (backward timed
-  alone, on a graph built before the clock starts).
+- torch: the layer of ``benchmarks/frameworks/torch_dcgan.py`` on NCHW arrays,
+  its own layout (backward timed alone, on a graph built before the clock
+  starts).
 
 Achieved GFLOP/s count 2 * N * OH * OW * C_out * C_in * K * K per operation (the
 dense im2col count, padding taps included, so a method that skips the padding
@@ -72,6 +74,58 @@ def conv_layers(model_name):
                 found.append((f"{net}.{name}", layer, shape))
             shape = layer.output_shape(shape)
     return found
+
+
+def storage_order(a):
+    """The axes of ``a`` from the slowest-varying in memory to the fastest."""
+    return tuple(int(i) for i in np.argsort(-np.array(a.strides), kind="stable"))
+
+
+def stored_as(a, order):
+    """A copy of ``a`` with the same values, laid out in memory in ``order``."""
+    return np.ascontiguousarray(a.transpose(order)).transpose(np.argsort(order))
+
+
+def training_orders(model_name, layers):
+    """{layer name: (storage order of x, of dout)} as a training step hands them.
+
+    Between layers scratchgan keeps feature maps channels-last, or in the tap
+    kernels' (H, W, N, C) order; timing a layer on NCHW input would add a copy
+    that training never makes. One forward and backward pass of G and D (D fed
+    G's images, as in G's step) records what each conv layer receives.
+    """
+    preset = MODELS[model_name]
+    rng = np.random.default_rng(0)
+    G = build_generator(rng=rng, **preset["generator"])
+    D = build_discriminator(rng=rng, **preset["discriminator"])
+    N = BATCH[model_name]
+    orders = {}
+
+    # the conv layers of these fresh nets, in the order conv_layers lists them
+    fresh = [
+        (f"{net}.{name}", layer)
+        for net, model in (("G", G), ("D", D))
+        for name, layer in zip(model.names, model.layers)
+        if isinstance(layer, (Conv2D, Conv2DTranspose))
+    ]
+    assert [name for name, _ in fresh] == [name for name, _, _ in layers]
+    for name, layer in fresh:
+
+        def forward(x, training=True, name=name, f=layer.forward):
+            orders[name] = (storage_order(x),)
+            return f(x, training)
+
+        def backward(dout, name=name, b=layer.backward):
+            orders[name] += (storage_order(dout),)
+            return b(dout)
+
+        layer.forward, layer.backward = forward, backward
+
+    z = rng.standard_normal((N, 100), dtype=np.float32)
+    fake = G.forward(z)
+    p = D.forward(fake)
+    G.backward(D.backward(np.ones_like(p)), input_grad=False)
+    return orders
 
 
 def geometry(layer, in_shape):
@@ -175,6 +229,7 @@ def main(argv=None):
 
     rows = []
     sgemm = {}
+    orders = {}
     for threads in args.threads:
         set_threads(threads)  # holds until the next call changes it
         sgemm[threads] = sgemm_gflops()
@@ -189,12 +244,20 @@ def main(argv=None):
         for model_name in args.models:
             N = BATCH[model_name]
             rng = np.random.default_rng(0)
-            for name, layer, in_shape in conv_layers(model_name):
+            layers = conv_layers(model_name)
+            if model_name not in orders:
+                orders[model_name] = training_orders(model_name, layers)
+            for name, layer, in_shape in layers:
                 out_shape, pt, pl, flops = geometry(layer, in_shape)
                 x = rng.standard_normal((N,) + tuple(in_shape), dtype=np.float32)
                 dout = rng.standard_normal((N,) + out_shape, dtype=np.float32)
                 gflop = N * flops / 1e9
-                ops = {"scratchgan": scratchgan_ops(layer, x, dout)}
+                x_order, dout_order = orders[model_name][name]
+                ops = {
+                    "scratchgan": scratchgan_ops(
+                        layer, stored_as(x, x_order), stored_as(dout, dout_order)
+                    )
+                }
                 if not args.no_reference:
                     ops["reference"] = reference_ops(layer, x, dout, pt, pl)
                 if torch is not None:
@@ -209,6 +272,8 @@ def main(argv=None):
                         "gflop": gflop,
                         "input": [N, *in_shape],
                         "output": [N, *out_shape],
+                        "x_storage_order": list(x_order),
+                        "dout_storage_order": list(dout_order),
                     }
                     # alternate the contenders call by call
                     for who in ops:
