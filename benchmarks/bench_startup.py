@@ -6,10 +6,12 @@ model. "cold" points NUMBA_CACHE_DIR at an empty folder, so every kernel is
 compiled; "warm" runs again on that same folder. Numba loads (or compiles) each
 kernel at its first call, so that time falls inside the first step; the time of
 the third step is printed next to it for comparison. The child then runs more steps
-and reports its peak resident memory (ru_maxrss) after steps 1, 10 and 30: a
-per-step leak shows as growth between the last two.
+(``--steps``, 30 unless told) and reports its peak resident memory (ru_maxrss) and,
+on Linux, its current resident memory after steps 1, 10, 30, 100, 300 and the last:
+a per-step leak shows as current memory that keeps growing.
 
     python -m benchmarks.bench_startup --threads 2 --json startup.json
+    python -m benchmarks.bench_startup --warm-runs 1 --steps 300
 """
 
 import argparse
@@ -23,11 +25,11 @@ import time
 from benchmarks.common import machine_info
 
 CHILD = r"""
-import resource, sys, time
+import os, resource, sys, time
 t_import = time.perf_counter()
 import numpy as np
 from scratchgan.kernels.threads import set_num_threads
-threads = int(sys.argv[1]); batch = int(sys.argv[2])
+threads, batch, steps = (int(a) for a in sys.argv[1:4])
 set_num_threads(threads)
 from scratchgan.loop import train_step
 from scratchgan.models.dcgan import build_discriminator, build_generator
@@ -43,25 +45,33 @@ ready = time.perf_counter()
 ready_wall = time.time()
 train_step(G, D, opt_g, opt_d, [real], rng)
 first = time.time()
-rss = {}
-for step in range(1, 31):
+def current_mb():
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:  # not Linux
+        return None
+rss, current = {}, {}
+for step in range(1, steps + 1):
     if step > 1:
         t = time.perf_counter()
         train_step(G, D, opt_g, opt_d, [real], rng)
         if step == 3:
             third = time.perf_counter() - t
-    if step in (1, 10, 30):
+    if step in (1, 10, 30, 100, 300, steps):
         rss[step] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        current[step] = current_mb()
 print(repr({"first_step_end": first, "first_step_start": ready_wall,
-            "setup_s": ready - t_import, "third_step_s": third, "rss_mb": rss}))
+            "setup_s": ready - t_import, "third_step_s": third, "rss_mb": rss,
+            "current_rss_mb": current}))
 """
 
 
-def run_child(cache_dir, threads, batch):
+def run_child(cache_dir, threads, batch, steps):
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
     start = time.time()
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(threads), str(batch)],
+        [sys.executable, "-c", CHILD, str(threads), str(batch), str(steps)],
         env=env,
         capture_output=True,
         text=True,
@@ -78,13 +88,18 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--warm-runs", type=int, default=3)
+    parser.add_argument(
+        "--steps", type=int, default=30, help="training steps per run (at least 3)"
+    )
     parser.add_argument("--json", help="write results to this JSON file")
     args = parser.parse_args(argv)
+    if args.steps < 3:
+        parser.error(f"--steps must be at least 3, got {args.steps}")
 
     with tempfile.TemporaryDirectory() as cache_dir:
-        cold = run_child(cache_dir, args.threads, args.batch)
+        cold = run_child(cache_dir, args.threads, args.batch, args.steps)
         warm = [
-            run_child(cache_dir, args.threads, args.batch)
+            run_child(cache_dir, args.threads, args.batch, args.steps)
             for _ in range(args.warm_runs)
         ]
     print(f"batch {args.batch}, {args.threads} threads")
@@ -96,12 +111,15 @@ def main(argv=None):
             f"{r['launch_to_first_step_end_s']:.2f} (a later step: "
             f"{r['third_step_s']:.2f})"
         )
+    steps = sorted(cold["rss_mb"])
+    print(f"peak RSS, current RSS in brackets (MB), after step {steps}")
     for name, r in runs:
-        rss = r["rss_mb"]
-        print(
-            f"{name}: peak RSS after step 1 / 10 / 30: "
-            f"{rss[1]:.0f} / {rss[10]:.0f} / {rss[30]:.0f} MB"
-        )
+        cells = [
+            f"{r['rss_mb'][s]:.0f}"
+            + (f" [{r['current_rss_mb'][s]:.0f}]" if r["current_rss_mb"][s] else "")
+            for s in steps
+        ]
+        print(f"{name}: " + "  ".join(cells))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(
@@ -109,6 +127,7 @@ def main(argv=None):
                     "benchmark": "startup",
                     "batch": args.batch,
                     "threads": args.threads,
+                    "steps": args.steps,
                     "machine": machine_info(),
                     "cold": cold,
                     "warm": warm,
