@@ -45,6 +45,9 @@ def save(path, G, D, opt_g, opt_d, fixed_z, perm, meta):
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", suffix=".npz", dir=folder)
     try:
+        # mkstemp makes the file private (0600); give it the mode any other
+        # file the user writes gets, as the run's other outputs have
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
             f.flush()
@@ -54,6 +57,13 @@ def save(path, G, D, opt_g, opt_d, fixed_z, perm, meta):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _umask():
+    # reading the umask means setting it; set it straight back
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 _ZIP_START = b"PK\x03\x04"
@@ -135,6 +145,10 @@ def restore_model(model, arrays, prefix, path):
                 f"{path}: {prefix} {name} has shape {source.shape}, this "
                 f"architecture needs {target.shape}"
             )
+        if source.dtype.kind not in "fiu":
+            raise CheckpointError(
+                f"{path}: {prefix} {name} holds {source.dtype} values, not numbers"
+            )
         target[...] = source
 
 
@@ -142,8 +156,14 @@ def restore_optimizer(opt, arrays, prefix, path):
     state = {
         k[len(prefix) + 1 :]: v for k, v in arrays.items() if k.startswith(prefix + "/")
     }
+    for key, value in state.items():
+        if value.dtype.kind not in "fiu":
+            raise CheckpointError(
+                f"{path}: optimizer state {prefix}/{key} holds {value.dtype} "
+                "values, not numbers"
+            )
     try:
         opt.load_state_dict(state)
-    except (KeyError, ValueError) as e:
+    except (KeyError, ValueError, TypeError) as e:
         msg = f"{path}: optimizer state {prefix} does not fit ({e})"
         raise CheckpointError(msg) from None

@@ -106,8 +106,12 @@ def setup_logging():
 
 
 def fail(prog, error, status=2):
-    """Print ``error`` as one line on stderr and return ``status``."""
-    sys.stderr.write(f"{prog}: error: {error}\n")
+    """Print ``error`` as one line on stderr and return ``status``.
+
+    A line break inside the message (a path may hold one) is printed as \\n.
+    """
+    message = str(error).replace("\n", "\\n")
+    sys.stderr.write(f"{prog}: error: {message}\n")
     return status
 
 

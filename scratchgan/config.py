@@ -173,11 +173,12 @@ CHECKS = [
     ("init", lambda v: v in ("glorot", "dcgan"), "'glorot' or 'dcgan'"),
     ("bn_momentum", _real(0, 1), "in [0, 1]"),
     ("bn_eps", _real(0, 1, lo_open=True), "in (0, 1]"),
-    ("lr_g", _real(0, 1e6, lo_open=True), "a positive number"),
-    ("lr_d", _real(0, 1e6, lo_open=True), "a positive number"),
+    ("lr_g", _real(0, 1e6, lo_open=True), "a positive number up to 1e6"),
+    ("lr_d", _real(0, 1e6, lo_open=True), "a positive number up to 1e6"),
     ("beta1", _real(0, 1, hi_open=True), "in [0, 1)"),
     ("beta2", _real(0, 1, hi_open=True), "in [0, 1)"),
-    ("batch_size", _int(1), "a positive integer"),
+    # BatchNorm's batch statistics need at least two samples
+    ("batch_size", _int(2), "an integer >= 2"),
     ("epochs", _int(1), "a positive integer"),
     (
         "g_loss",

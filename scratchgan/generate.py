@@ -16,6 +16,7 @@ from .cli import (
 from .errors import CheckpointError, ScratchganError
 
 PROG = "scratchgan-generate"
+BATCH = 500  # images per generator pass
 
 
 def build_parser():
@@ -129,7 +130,15 @@ def main(argv=None):
         else:
             z = rng.standard_normal((args.n, cfg.latent_dim), dtype=np.float32)
             nrow = min(args.nrow or 8, len(z))
-        images = to_uint8(G.forward(z, training=False))
+        # in batches, so memory stays flat for any --n (the generator's feature
+        # maps take about 260 KB per image); eval mode makes each image
+        # independent of the batch it is drawn in
+        images = np.concatenate(
+            [
+                to_uint8(G.forward(z[i : i + BATCH], training=False))
+                for i in range(0, len(z), BATCH)
+            ]
+        )
         if ext == ".npy":
             tmp = args.out + ".tmp.npy"
             np.save(tmp, images)

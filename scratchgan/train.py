@@ -192,7 +192,8 @@ def config_from_args(args):
 
 
 def resumed_config(args):
-    """The config saved in the run folder, with --epochs as the only change."""
+    """The config saved in the run folder; only --epochs and --threads may
+    change it."""
     from .trainer import read_run_config
 
     given = [
@@ -205,12 +206,17 @@ def resumed_config(args):
         names = ", ".join("--" + k.replace("_", "-") for k in given or ["preset"])
         raise ScratchganError(
             f"--resume takes its settings from the run; drop {names} "
-            "(only --epochs may change)"
+            "(only --epochs and --threads may change)"
         )
     cfg = read_run_config(args.resume)
-    if args.epochs is not None:
-        cfg = resolve(cfg.preset, dict(vars(cfg), epochs=args.epochs))
-    return cfg
+    fields = dict(vars(cfg))
+    for name in ("epochs", "threads"):
+        if getattr(args, name) is not None:
+            fields[name] = getattr(args, name)
+    try:
+        return resolve(cfg.preset, fields)
+    except ConfigError as e:
+        raise ScratchganError(e.flag_message()) from None
 
 
 def print_summary(cfg):
@@ -263,6 +269,11 @@ def main(argv=None):
         return fail(PROG, e)
     except Divergence as e:
         return fail(PROG, e, status=1)
+    except OSError as e:
+        # the run folder turned out unwritable mid-run (read-only, full, a
+        # file where a folder should be); the last checkpoint stays as it was
+        where = e.filename or out_dir
+        return fail(PROG, f"{where}: cannot write ({e.strerror or e})")
     except KeyboardInterrupt:
         return fail(
             PROG,

@@ -195,6 +195,33 @@ def create_out_dir(path):
         ) from None
 
 
+# what a run and its evaluation write; a fresh run in a reused (--overwrite)
+# folder deletes these first, so no old sample or score mixes with the new run's
+RUN_OUTPUTS = (
+    "checkpoint.npz",
+    "config.json",
+    "curves.png",
+    "eval.json",
+    "metrics.jsonl",
+    "neighbours.png",
+    "progress.gif",
+)
+
+
+def remove_run_outputs(path):
+    """Delete the files a previous run left in ``path``; other files stay."""
+    samples = os.path.join(path, "samples")
+    old = [os.path.join(path, name) for name in RUN_OUTPUTS]
+    old += [
+        os.path.join(samples, name)
+        for name in os.listdir(samples)
+        if name.startswith("epoch_") and name.endswith(".png")
+    ]
+    for name in old:
+        if os.path.isfile(name):
+            os.unlink(name)
+
+
 def default_out_dir():
     """runs/YYYYmmdd-HHMMSS, with a suffix if that already exists."""
     base = os.path.join("runs", time.strftime("%Y%m%d-%H%M%S"))
@@ -277,25 +304,70 @@ class Run:
         """Load a checkpoint; the config's architecture must match this run's."""
         arrays, meta = checkpoint.load(path)
         saved = meta.get("config", {})
+        if not isinstance(saved, dict):
+            raise CheckpointError(f"{path}: its config is not a set of fields")
         for field in ARCHITECTURE_FIELDS:
             if saved.get(field) != getattr(self.cfg, field):
                 raise CheckpointError(
                     f"{path}: built with {field}={saved.get(field)}, "
                     f"this run has {field}={getattr(self.cfg, field)}"
                 )
+
+        # the run's config.json must describe the checkpoint: only the epoch
+        # count and the thread count may change on resuming
+        current = json.loads(self.cfg.to_json())
+        differ = [
+            f
+            for f in current
+            if f not in ("epochs", "threads") and saved.get(f) != current[f]
+        ]
+        if differ:
+            f = differ[0]
+            raise CheckpointError(
+                f"{path}: does not match the run's config.json in "
+                f"{', '.join(differ)} ({f} is {saved.get(f)!r} in the checkpoint, "
+                f"{current[f]!r} in config.json)"
+            )
         checkpoint.restore_model(self.G, arrays, "G", path)
         checkpoint.restore_model(self.D, arrays, "D", path)
         checkpoint.restore_optimizer(self.opt_g, arrays, "opt_g", path)
         checkpoint.restore_optimizer(self.opt_d, arrays, "opt_d", path)
         try:
             self.fixed_z[...] = arrays["fixed_z"]
-            self.perm = arrays["perm"] if arrays["perm"].size else None
+            perm = arrays["perm"]
+            if perm.ndim != 1 or perm.dtype.kind not in "iu":
+                raise ValueError("the shuffle order is not a list of indices")
+            self.perm = perm if perm.size else None
             self.epoch = int(meta["epoch"])
             self.batch = int(meta["batch"])
             self.step = int(meta["step"])
             self.rng.bit_generator.state = meta["rng"]
         except (KeyError, ValueError, TypeError) as e:
             raise CheckpointError(f"{path}: incomplete checkpoint ({e})") from None
+
+    def check_position(self, n_images, steps):
+        """Refuse to resume mid-epoch on other data than the checkpoint's.
+
+        The checkpoint holds the epoch's shuffle order of the images it was
+        trained on and how many batches of it are done; if --data or the MNIST
+        cache changed since, that order no longer fits.
+        """
+        if self.batch == 0:
+            return  # a new epoch draws a new order for whatever data there is
+        path = self.path("checkpoint.npz")
+        if self.perm is None or len(self.perm) != n_images:
+            had = 0 if self.perm is None else len(self.perm)
+            raise CheckpointError(
+                f"{path}: stopped mid-epoch on {had} training images, the data "
+                f"now holds {n_images}; resume with the data the run started on"
+            )
+        if not np.array_equal(np.sort(self.perm), np.arange(n_images)):
+            raise CheckpointError(f"{path}: its shuffle order is damaged")
+        if self.batch >= steps:
+            raise CheckpointError(
+                f"{path}: {self.batch} batches done, more than an epoch of "
+                f"{steps} steps"
+            )
 
     # outputs
 
@@ -346,18 +418,13 @@ class Run:
         cfg = self.cfg
         self.probe = Probe(self, images)
         per_step = cfg.batch_size * (1 if cfg.update == "simultaneous" else cfg.d_steps)
-        steps_per_epoch = len(images) // per_step
-        if steps_per_epoch == 0:
-            raise ScratchganError(
-                f"--batch-size {cfg.batch_size}: larger than the {len(images)} "
-                f"training images (times --d-steps {cfg.d_steps})"
-            )
+        steps = steps_per_epoch(cfg, len(images))
         with StopRequest() as stop:
             while self.epoch < cfg.epochs:
                 if self.batch == 0:
                     self.perm = self.rng.permutation(len(images))
                 bar = tqdm(
-                    total=steps_per_epoch,
+                    total=steps,
                     initial=self.batch,
                     desc=f"epoch {self.epoch + 1}/{cfg.epochs}",
                     disable=not show_progress,
@@ -365,8 +432,8 @@ class Run:
                     dynamic_ncols=True,
                 )
                 start, done = time.perf_counter(), 0
-                while self.batch < steps_per_epoch:
-                    last = self.batch + 1 == steps_per_epoch
+                while self.batch < steps:
+                    last = self.batch + 1 == steps
                     metrics = self._one_step(images, per_step, last)
                     done += 1
                     self.batch += 1
@@ -444,6 +511,22 @@ class Run:
         return metrics
 
 
+def steps_per_epoch(cfg, n_images):
+    """Training steps in one epoch over ``n_images``; ScratchganError if none."""
+    per_step = cfg.batch_size * (1 if cfg.update == "simultaneous" else cfg.d_steps)
+    if n_images < per_step:
+        # --dry-run sets the batch size itself, so name it rather than a flag
+        # the user never gave
+        flags = "--dry-run" if cfg.dry_run else f"--batch-size {cfg.batch_size}"
+        if per_step != cfg.batch_size:
+            flags += f" with --d-steps {cfg.d_steps}"
+        raise ScratchganError(
+            f"{flags}: one step takes {per_step} images, the training data "
+            f"holds {n_images}"
+        )
+    return n_images // per_step
+
+
 def load_training_images(cfg):
     """The training images of ``cfg`` as float32 (N, 1, 28, 28) in [-1, 1]."""
     images, _ = load_mnist(
@@ -465,16 +548,20 @@ def train(cfg, out_dir, resume=False, show_progress=True, echo=print):
         run.restore(run.path("checkpoint.npz"))
         if run.epoch >= cfg.epochs:
             raise ScratchganError(
-                f"--epochs {cfg.epochs}: {out_dir} has already trained "
-                f"{run.epoch} epochs; ask for more to continue it"
+                f"--resume {out_dir}: already trained {run.epoch} of "
+                f"{cfg.epochs} epochs; add --epochs N with N > {run.epoch} to "
+                "train it further"
             )
     images = load_training_images(cfg)
+    steps = steps_per_epoch(cfg, len(images))
     if resume:
+        run.check_position(len(images), steps)
         run.truncate_metrics()
         run.alarms.replay(viz.read_metrics(run.path("metrics.jsonl")))
         echo(f"resuming {out_dir} at epoch {run.epoch + 1}, step {run.step}")
     else:
         create_out_dir(out_dir)
+        remove_run_outputs(out_dir)
         open(run.path("metrics.jsonl"), "w").close()
 
     # compile (or load) the kernels now, so no step's timing includes it

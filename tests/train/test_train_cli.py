@@ -428,7 +428,7 @@ def test_resume_needs_more_epochs(tiny_mnist, tmp_path, capsys):
     capsys.readouterr()
     assert main(["--resume", str(run), "--epochs", "1"]) == 2
     err = capsys.readouterr().err
-    assert "--epochs 1" in err and "already trained 2 epochs" in err
+    assert "--epochs N" in err and "already trained 2 of 1 epochs" in err
     assert (run / "config.json").read_bytes() == config
 
 
