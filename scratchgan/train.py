@@ -240,6 +240,7 @@ def print_summary(cfg):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     setup_logging()
+    made_dir = None  # the default run folder, made before the run starts
     try:
         if args.resume is not None:
             cfg = resumed_config(args)
@@ -253,10 +254,11 @@ def main(argv=None):
         if cfg.threads:
             set_threads(cfg.threads)
 
-        from .trainer import check_out_dir, default_out_dir, train
+        from .trainer import check_out_dir, default_out_dir, remove_if_empty, train
 
         if args.resume is None:
-            out_dir = out_dir or default_out_dir()
+            if out_dir is None:
+                out_dir = made_dir = default_out_dir()
             check_out_dir(out_dir, args.overwrite)
         print(f"run folder: {out_dir}  (preset {cfg.preset}, seed {cfg.seed})")
         run = train(
@@ -280,6 +282,10 @@ def main(argv=None):
             "stopped by Ctrl-C; nothing after the last checkpoint (if any) was kept",
             status=130,
         )
+    finally:
+        # a run that failed before writing anything leaves no folder behind
+        if made_dir is not None:
+            remove_if_empty(made_dir)
     if run.status == "stopped":
         print(
             f"interrupted: checkpoint written; continue with "

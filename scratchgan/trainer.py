@@ -223,13 +223,38 @@ def remove_run_outputs(path):
 
 
 def default_out_dir():
-    """runs/YYYYmmdd-HHMMSS, with a suffix if that already exists."""
+    """Make and return runs/YYYYmmdd-HHMMSS (with a suffix if taken).
+
+    The folder is made here, in one step that fails if it exists, so two runs
+    started in the same second get a folder each. Remove it with
+    ``remove_if_empty`` if the run fails before writing anything.
+    """
     base = os.path.join("runs", time.strftime("%Y%m%d-%H%M%S"))
     path, i = base, 1
-    while os.path.exists(path):
-        i += 1
-        path = f"{base}-{i}"
-    return path
+    while True:
+        try:
+            os.makedirs(path)
+            return path
+        except FileExistsError:
+            i += 1
+            path = f"{base}-{i}"
+        except OSError as e:
+            raise ScratchganError(
+                f"--out: cannot make the default run folder {path} ({e.strerror})"
+            ) from None
+
+
+def remove_if_empty(path):
+    """Delete the folder ``path`` if it holds nothing (or only an empty
+    samples/)."""
+    try:
+        os.rmdir(os.path.join(path, "samples"))
+    except OSError:
+        pass
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
 
 
 class StopRequest:

@@ -3,6 +3,7 @@ with status 2 and one line on stderr, and leaves what was on disk as it was."""
 
 import hashlib
 import json
+import os
 
 import numpy as np
 import pytest
@@ -145,3 +146,21 @@ def test_generate_in_batches_matches_one_pass(tiny_mnist, tmp_path):
 def test_a_line_break_in_a_path_stays_on_one_line(tmp_path, capsys):
     assert main(["--resume", str(tmp_path / "no\nsuch")]) == 2
     one_line_error(capsys, "no\\nsuch")
+
+
+def test_default_folders_are_unique_and_failed_runs_leave_none(
+    tiny_mnist, tmp_path, monkeypatch, capsys
+):
+    from scratchgan.trainer import default_out_dir
+
+    monkeypatch.chdir(tmp_path)
+
+    # made at once, so two runs in the same second cannot share one
+    first, second = default_out_dir(), default_out_dir()
+    assert first != second
+    assert (tmp_path / first).is_dir() and (tmp_path / second).is_dir()
+
+    assert main(["--batch-size", "300", "--no-progress"]) == 2
+    capsys.readouterr()
+    names = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    assert names == sorted(os.path.basename(p) for p in (first, second))
