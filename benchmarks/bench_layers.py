@@ -20,14 +20,21 @@ the same run.
     python -m benchmarks.bench_layers --threads 1 2 --json layers.json
 """
 
-import argparse
 import json
 import time
 
 import numpy as np
 
 from benchmarks.bench_train_step import MODELS
-from benchmarks.common import machine_info, optional_torch, set_threads, summarize
+from benchmarks.common import (
+    check_threads,
+    machine_info,
+    optional_torch,
+    output_file,
+    set_threads,
+    summarize,
+)
+from scratchgan.cli import ArgumentParser, positive_int
 from scratchgan.kernels import reference as ref
 from scratchgan.kernels.threads import matmul
 from scratchgan.layers import Conv2D, Conv2DTranspose
@@ -214,17 +221,20 @@ def torch_ops(layer, x, dout):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="bench_layers", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--models", nargs="+", default=["default", "tf-tutorial"], choices=MODELS
     )
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--ref-repeats", type=int, default=3)
+    parser.add_argument("--threads", type=positive_int, nargs="+", default=[1, 2])
+    parser.add_argument("--repeats", type=positive_int, default=20)
+    parser.add_argument("--ref-repeats", type=positive_int, default=3)
     parser.add_argument("--no-reference", action="store_true")
     parser.add_argument("--no-torch", action="store_true")
-    parser.add_argument("--json", help="write results to this JSON file")
+    parser.add_argument(
+        "--json", type=output_file(), help="write results to this JSON file"
+    )
     args = parser.parse_args(argv)
+    check_threads(parser, args.threads)
     torch = None if args.no_torch else optional_torch()
 
     rows = []
@@ -298,17 +308,15 @@ def main(argv=None):
                     )
 
     if args.json:
+        # everything is gathered before the file is opened (and so emptied)
+        out = {
+            "benchmark": "layers",
+            "machine": machine_info(),
+            "sgemm_gflops": sgemm,
+            "results": rows,
+        }
         with open(args.json, "w") as f:
-            json.dump(
-                {
-                    "benchmark": "layers",
-                    "machine": machine_info(),
-                    "sgemm_gflops": sgemm,
-                    "results": rows,
-                },
-                f,
-                indent=2,
-            )
+            json.dump(out, f, indent=2)
 
 
 if __name__ == "__main__":

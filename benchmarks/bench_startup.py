@@ -14,7 +14,6 @@ a per-step leak shows as current memory that keeps growing.
     python -m benchmarks.bench_startup --warm-runs 1 --steps 300
 """
 
-import argparse
 import json
 import os
 import subprocess
@@ -22,7 +21,8 @@ import sys
 import tempfile
 import time
 
-from benchmarks.common import machine_info
+from benchmarks.common import batch_size, check_threads, machine_info, output_file
+from scratchgan.cli import ArgumentParser, parsed, positive_int
 
 CHILD = r"""
 import os, resource, sys, time
@@ -75,26 +75,39 @@ def run_child(cache_dir, threads, batch, steps):
         env=env,
         capture_output=True,
         text=True,
-        check=True,
     )
+    if out.returncode != 0:
+        # the child's own last line says why; the script itself is noise
+        lines = out.stderr.strip().splitlines() or ["no message"]
+        sys.exit(
+            f"bench_startup: error: a measuring process failed "
+            f"(exit status {out.returncode}): {lines[-1]}"
+        )
     result = eval(out.stdout.strip().splitlines()[-1])  # our own repr of a dict
     result["launch_to_first_step_start_s"] = result.pop("first_step_start") - start
     result["launch_to_first_step_end_s"] = result.pop("first_step_end") - start
     return result
 
 
+def at_least_3(text):
+    # the child times its third step
+    return parsed(text, int, lambda v: v >= 3, "at least 3")
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--warm-runs", type=int, default=3)
+    parser = ArgumentParser(prog="bench_startup", description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=positive_int, default=2)
+    parser.add_argument("--batch", type=batch_size, default=128)
+    # the warm figure is what a user waits for on every launch, so at least one
+    parser.add_argument("--warm-runs", type=positive_int, default=3)
     parser.add_argument(
-        "--steps", type=int, default=30, help="training steps per run (at least 3)"
+        "--steps", type=at_least_3, default=30, help="training steps per run"
     )
-    parser.add_argument("--json", help="write results to this JSON file")
+    parser.add_argument(
+        "--json", type=output_file(), help="write results to this JSON file"
+    )
     args = parser.parse_args(argv)
-    if args.steps < 3:
-        parser.error(f"--steps must be at least 3, got {args.steps}")
+    check_threads(parser, [args.threads])
 
     with tempfile.TemporaryDirectory() as cache_dir:
         cold = run_child(cache_dir, args.threads, args.batch, args.steps)
@@ -121,20 +134,18 @@ def main(argv=None):
         ]
         print(f"{name}: " + "  ".join(cells))
     if args.json:
+        # everything is gathered before the file is opened (and so emptied)
+        out = {
+            "benchmark": "startup",
+            "batch": args.batch,
+            "threads": args.threads,
+            "steps": args.steps,
+            "machine": machine_info(),
+            "cold": cold,
+            "warm": warm,
+        }
         with open(args.json, "w") as f:
-            json.dump(
-                {
-                    "benchmark": "startup",
-                    "batch": args.batch,
-                    "threads": args.threads,
-                    "steps": args.steps,
-                    "machine": machine_info(),
-                    "cold": cold,
-                    "warm": warm,
-                },
-                f,
-                indent=2,
-            )
+            json.dump(out, f, indent=2)
 
 
 if __name__ == "__main__":

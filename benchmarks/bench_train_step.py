@@ -6,22 +6,25 @@ and fake batch) and one generator update through the frozen discriminator, as
 ``scratchgan.loop.train_step``. The two run alternately in one process.
 
     python -m benchmarks.bench_train_step --model tf-tutorial --threads 2 \
-        --batch-sizes 64 128 256 --json results.json --png results.png
+        --batch-sizes 64 128 256 --json step.json --png step.png
 """
 
-import argparse
 import json
 import sys
 
 import numpy as np
 
 from benchmarks.common import (
+    batch_size,
+    check_threads,
     machine_info,
     optional_torch,
+    output_file,
     set_threads,
     summarize,
     time_alternating,
 )
+from scratchgan.cli import ArgumentParser, non_negative_int, parsed, positive_int
 
 # model presets: builder keyword arguments and the optimizer's
 MODELS = {
@@ -123,24 +126,36 @@ def plot(results, path, title):
     fig.savefig(path, dpi=120)
 
 
+def seed(text):
+    # torch.manual_seed takes at most an unsigned 64-bit integer
+    return parsed(text, int, lambda v: 0 <= v < 2**64, "an integer in [0, 2**64)")
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(
+        prog="bench_train_step", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--model", choices=sorted(MODELS), default="tf-tutorial")
     parser.add_argument(
         "--batch-sizes",
-        type=int,
+        type=batch_size,
         nargs="+",
         default=None,
         help="default: 64 128 256 for tf-tutorial, 64 for default",
     )
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=1337)
+    parser.add_argument("--threads", type=positive_int, default=2)
+    parser.add_argument("--repeats", type=positive_int, default=15)
+    parser.add_argument("--warmup", type=non_negative_int, default=3)
+    parser.add_argument("--seed", type=seed, default=1337)
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch")
-    parser.add_argument("--json", help="write results to this JSON file")
-    parser.add_argument("--png", help="write a bar chart to this PNG file")
+    parser.add_argument(
+        "--json", type=output_file(), help="write results to this JSON file"
+    )
+    parser.add_argument(
+        "--png", type=output_file(".png"), help="write a bar chart to this PNG file"
+    )
     args = parser.parse_args(argv)
+    check_threads(parser, [args.threads])
 
     set_threads(args.threads)
     preset = MODELS[args.model]

@@ -1,11 +1,55 @@
-"""Helpers shared by the benchmarks: thread limits, timing, machine info."""
+"""Helpers shared by the benchmarks: flag checks, thread limits, timing, machine
+info."""
 
+import argparse
 import datetime
 import os
 import platform
 import time
 
 import numpy as np
+
+from scratchgan.cli import parsed, path_arg
+from scratchgan.kernels.threads import available_cores
+
+
+def batch_size(text):
+    """A batch of at least 2 images: BatchNorm needs two values per feature."""
+    return parsed(text, int, lambda v: v >= 2, "an integer >= 2")
+
+
+def check_threads(parser, counts):
+    """Refuse a thread count above the cores this process may run on, worded as
+    scratchgan's own train command words it (``scratchgan.cli.set_threads``):
+    more threads than cores only time the scheduler."""
+    cores = available_cores()
+    for n in counts:
+        if n > cores:
+            parser.error(f"--threads {n}: this machine has {cores} cores")
+
+
+def output_file(suffix=None):
+    """An argparse type for a file written after the benchmark has run: checked
+    now, so that a typo in the folder does not throw away minutes of timings."""
+
+    def check(text):
+        path = path_arg(text)
+        if suffix and not path.lower().endswith(suffix):
+            raise argparse.ArgumentTypeError(f"{path}: must end in {suffix}")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.exists(folder):
+            raise argparse.ArgumentTypeError(f"{path}: folder {folder} does not exist")
+        if not os.path.isdir(folder):
+            raise argparse.ArgumentTypeError(f"{path}: {folder} is not a folder")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise argparse.ArgumentTypeError(f"{path}: cannot write in {folder}")
+        if os.path.isdir(path):
+            raise argparse.ArgumentTypeError(f"{path}: is a folder, expected a file")
+        if os.path.exists(path) and not os.access(path, os.W_OK):
+            raise argparse.ArgumentTypeError(f"{path}: file is not writable")
+        return path
+
+    return check
 
 
 def set_threads(n):

@@ -25,18 +25,17 @@ of a shrinking gradient from the weights: the raw norm still shows it, and the
 alarms watch the raw norm.
 """
 
-import argparse
 import math
 import os
 import sys
 
 from PIL import Image
 
-from scratchgan.cli import setup_logging
-from scratchgan.config import TrainConfig
+from scratchgan.cli import ArgumentParser, path_arg, positive_int, setup_logging
+from scratchgan.config import ConfigError, TrainConfig
 from scratchgan.errors import ScratchganError
 from scratchgan.loop import Divergence
-from scratchgan.trainer import check_out_dir, train
+from scratchgan.trainer import check_out_dir, load_training_images, train
 from scratchgan.viz import read_metrics
 
 RUNS = [
@@ -47,23 +46,49 @@ RUNS = [
 ]
 
 
-def run_one(name, overrides, args):
-    """Train one variant for about args.steps steps; returns its records."""
-    per_step = args.batch_size * overrides.get("d_steps", 1)
-    steps_per_epoch = args.subset // per_step
-    cfg = TrainConfig(
+def plan(args):
+    """(name, config, run folder, steps per epoch) for each run.
+
+    Everything a run would refuse is checked here, before the first run starts,
+    so that bad input fails at once and leaves no folder behind: the flags by
+    the config's own checks, the data by loading it, the folders by
+    ``check_out_dir`` (which creates nothing).
+    """
+    common = dict(
         width=0.25,
         batch_size=args.batch_size,
-        epochs=math.ceil(args.steps / steps_per_epoch),
         subset=args.subset,
         data=args.data,
         seed=args.seed,
         log_every=5,
         eval_every=max(5, args.steps // 4 // 5 * 5),
-        **overrides,
     )
-    out = os.path.join(args.out, name.replace(", ", "-").replace(" ", "-"))
-    check_out_dir(out, overwrite=True)
+    # the config words its errors for the flag they came from (--batch-size...)
+    base = TrainConfig(**common)
+    check_out_dir(args.out, overwrite=True)
+    count = len(load_training_images(base))
+    runs = []
+    for name, overrides in RUNS:
+        per_step = args.batch_size * overrides.get("d_steps", 1)
+        steps_per_epoch = count // per_step
+        if steps_per_epoch == 0:
+            raise ScratchganError(
+                f"--subset {args.subset}: the {count} training digits loaded make "
+                f"no step of the {name!r} run, which takes {per_step} a step "
+                f"({overrides.get('d_steps', 1)} D steps of --batch-size "
+                f"{args.batch_size})"
+            )
+        cfg = TrainConfig(
+            epochs=math.ceil(args.steps / steps_per_epoch), **common, **overrides
+        )
+        out = os.path.join(args.out, name.replace(", ", "-").replace(" ", "-"))
+        check_out_dir(out, overwrite=True)
+        runs.append((name, cfg, out, steps_per_epoch))
+    return runs
+
+
+def run_one(name, cfg, out, steps_per_epoch):
+    """Train one variant (about --steps G steps); returns its folder and records."""
     print(f"\n== {name}: {cfg.epochs} epochs of {steps_per_epoch} steps -> {out}")
     try:
         train(cfg, out, show_progress=False, echo=lambda s: print("  " + s))
@@ -127,18 +152,28 @@ def figure(results, path):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--data", metavar="PATH", help="MNIST folder (default: offline)")
-    p.add_argument("--out", default="runs/failure_modes", help="output folder")
-    p.add_argument("--steps", type=int, default=150, help="G steps per run")
-    p.add_argument("--subset", type=int, default=1600, help="training digits")
+    p = ArgumentParser(prog="failure_modes", description=__doc__.split("\n")[0])
+    p.add_argument(
+        "--data", type=path_arg, metavar="PATH", help="MNIST folder (default: offline)"
+    )
+    p.add_argument(
+        "--out", type=path_arg, default="runs/failure_modes", help="output folder"
+    )
+    p.add_argument("--steps", type=positive_int, default=150, help="G steps per run")
+    p.add_argument("--subset", type=positive_int, default=1600, help="training digits")
+    # range checks of --batch-size and --seed are the config's (see plan)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--seed", type=int, default=1337)
     args = p.parse_args(argv)
     setup_logging()
-    os.makedirs(args.out, exist_ok=True)
     try:
-        results = [(name, *run_one(name, o, args)) for name, o in RUNS]
+        runs = plan(args)
+    except ConfigError as e:
+        p.error(e.flag_message())
+    except ScratchganError as e:
+        p.error(str(e))
+    try:
+        results = [(name, *run_one(name, *rest)) for name, *rest in runs]
     except ScratchganError as e:
         print(f"failure_modes: error: {e}", file=sys.stderr)
         return 2
