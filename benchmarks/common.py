@@ -14,8 +14,9 @@ from scratchgan.kernels.threads import available_cores
 
 
 def batch_size(text):
-    """A batch of at least 2 images: BatchNorm needs two values per feature."""
-    return parsed(text, int, lambda v: v >= 2, "an integer >= 2")
+    """A batch of 2 to 65,536 images: BatchNorm needs two values per feature,
+    and a larger batch would not fit in memory."""
+    return parsed(text, int, lambda v: 2 <= v <= 65536, "an integer in [2, 65536]")
 
 
 def check_threads(parser, counts):

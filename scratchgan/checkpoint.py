@@ -101,6 +101,12 @@ def load(path):
     except (OSError, KeyError, zipfile.BadZipFile, EOFError) as e:
         msg = f"{path}: not a readable scratchgan checkpoint ({_one_line(e)})"
         raise CheckpointError(msg) from None
+    except MemoryError:
+        # an array header may claim any size; a damaged one claims terabytes
+        raise CheckpointError(
+            f"{path}: an array in it claims more memory than this machine has; "
+            "the file is damaged"
+        ) from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a scratchgan checkpoint")
     for key in COUNTERS:

@@ -110,7 +110,19 @@ class Adam(Optimizer):
         return state
 
     def load_state_dict(self, state):
-        self.t = int(state["t"])
+        t = int(state["t"])
+        if t < 0:
+            raise ValueError(f"step count t is {t}, expected >= 0")
+        for k in self.params:
+            for name, value in (("m", state[f"m.{k}"]), ("v", state[f"v.{k}"])):
+                if value.shape != self.params[k].shape:
+                    raise ValueError(
+                        f"{name}.{k} has shape {value.shape}, expected "
+                        f"{self.params[k].shape}"
+                    )
+            if (state[f"v.{k}"] < 0).any():
+                raise ValueError(f"v.{k} holds negative values")
+        self.t = t
         for k in self.params:
             self.m[k][...] = state[f"m.{k}"]
             self.v[k][...] = state[f"v.{k}"]

@@ -200,7 +200,8 @@ def resumed_config(args):
         k
         for k, v in vars(args).items()
         if k not in ("resume", "epochs", "no_progress", "threads", "preset")
-        and v not in (None, False)
+        and v is not None
+        and v is not False
     ]
     if given or args.preset != "default":
         names = ", ".join("--" + k.replace("_", "-") for k in given or ["preset"])

@@ -139,7 +139,8 @@ def is_run_dir(path):
     """True if ``path`` holds a config.json written by scratchgan."""
     try:
         with open(os.path.join(path, "config.json")) as f:
-            return "scratchgan_version" in json.load(f)
+            d = json.load(f)
+        return isinstance(d, dict) and "scratchgan_version" in d
     except (OSError, ValueError, TypeError):
         return False
 
@@ -334,8 +335,8 @@ class Run:
         for field in ARCHITECTURE_FIELDS:
             if saved.get(field) != getattr(self.cfg, field):
                 raise CheckpointError(
-                    f"{path}: built with {field}={saved.get(field)}, "
-                    f"this run has {field}={getattr(self.cfg, field)}"
+                    f"{path}: built with {field}={saved.get(field)!r}, "
+                    f"this run has {field}={getattr(self.cfg, field)!r}"
                 )
 
         # the run's config.json must describe the checkpoint: only the epoch
@@ -343,21 +344,27 @@ class Run:
         current = json.loads(self.cfg.to_json())
         differ = [
             f
-            for f in current
-            if f not in ("epochs", "threads") and saved.get(f) != current[f]
+            for f in sorted(set(current) | set(saved))
+            if f not in ("epochs", "threads") and saved.get(f) != current.get(f)
         ]
         if differ:
             f = differ[0]
             raise CheckpointError(
                 f"{path}: does not match the run's config.json in "
                 f"{', '.join(differ)} ({f} is {saved.get(f)!r} in the checkpoint, "
-                f"{current[f]!r} in config.json)"
+                f"{current.get(f)!r} in config.json)"
             )
         checkpoint.restore_model(self.G, arrays, "G", path)
         checkpoint.restore_model(self.D, arrays, "D", path)
         checkpoint.restore_optimizer(self.opt_g, arrays, "opt_g", path)
         checkpoint.restore_optimizer(self.opt_d, arrays, "opt_d", path)
+        checkpoint.check_finite_arrays(arrays, path)
         try:
+            if arrays["fixed_z"].shape != self.fixed_z.shape:
+                raise ValueError(
+                    f"fixed_z has shape {arrays['fixed_z'].shape}, expected "
+                    f"{self.fixed_z.shape}"
+                )
             self.fixed_z[...] = arrays["fixed_z"]
             perm = arrays["perm"]
             if perm.ndim != 1 or perm.dtype.kind not in "iu":
@@ -427,7 +434,11 @@ class Run:
         name = f"epoch_{self.epoch:04d}.png"
         viz.save_png(viz.grid(to_uint8(fake)), self.path("samples", name))
         frames = sorted(os.listdir(self.path("samples")))
-        frames = [self.path("samples", f) for f in frames if f.endswith(".png")]
+        frames = [
+            self.path("samples", f)
+            for f in frames
+            if f.startswith("epoch_") and f.endswith(".png")
+        ]
         viz.save_gif(frames, self.path("progress.gif"))
         plot_training_curves(
             viz.read_metrics(self.path("metrics.jsonl")), self.path("curves.png")
@@ -581,6 +592,13 @@ def train(cfg, out_dir, resume=False, show_progress=True, echo=print):
     steps = steps_per_epoch(cfg, len(images))
     if resume:
         run.check_position(len(images), steps)
+
+    # compile (or load) the kernels before writing anything, so a first run
+    # stopped while compiling leaves no half-made folder, and no step's timing
+    # includes it
+    seconds = warmup()
+    echo(f"numba kernels ready in {seconds:.1f} s")
+    if resume:
         run.truncate_metrics()
         run.alarms.replay(viz.read_metrics(run.path("metrics.jsonl")))
         echo(f"resuming {out_dir} at epoch {run.epoch + 1}, step {run.step}")
@@ -588,10 +606,6 @@ def train(cfg, out_dir, resume=False, show_progress=True, echo=print):
         create_out_dir(out_dir)
         remove_run_outputs(out_dir)
         open(run.path("metrics.jsonl"), "w").close()
-
-    # compile (or load) the kernels now, so no step's timing includes it
-    seconds = warmup()
-    echo(f"numba kernels ready in {seconds:.1f} s")
     run.write_config()
     try:
         # a diverging run overflows on its way to NaN; the finite checks in

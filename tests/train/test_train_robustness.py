@@ -94,12 +94,22 @@ def test_resume_refuses_a_checkpoint_from_other_settings(
     assert digest(run) == before
 
 
-def test_resume_checks_threads(tiny_mnist, tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize(
+    "flags, fragment",
+    [
+        (["--threads", "4096"], "--threads 4096: this machine has"),
+        # a flag set to 0 is still a flag that --resume does not take
+        (["--seed", "0"], "drop --seed"),
+    ],
+)
+def test_resume_checks_its_flags(
+    tiny_mnist, tmp_path, capsys, monkeypatch, flags, fragment
+):
     run = interrupted_run(tmp_path, monkeypatch)
     capsys.readouterr()
 
-    assert main(["--resume", str(run), "--threads", "4096"]) == 2
-    one_line_error(capsys, "--threads 4096: this machine has")
+    assert main(["--resume", str(run)] + flags) == 2
+    one_line_error(capsys, fragment)
 
 
 def test_overwrite_removes_the_old_runs_outputs(tiny_mnist, tmp_path):
@@ -164,3 +174,71 @@ def test_default_folders_are_unique_and_failed_runs_leave_none(
     capsys.readouterr()
     names = sorted(p.name for p in (tmp_path / "runs").iterdir())
     assert names == sorted(os.path.basename(p) for p in (first, second))
+
+
+def rewrite_checkpoint(run, change):
+    """Load run's checkpoint arrays, let ``change`` edit the dict, save it back."""
+    with np.load(run / "checkpoint.npz") as f:
+        arrays = {k: f[k] for k in f.files}
+    change(arrays)
+    np.savez(run / "checkpoint.npz", **arrays)
+
+
+@pytest.mark.parametrize(
+    "change, fragment",
+    [
+        (lambda a: a["G/dense1.W"].__setitem__(0, np.nan), "holds NaN"),
+        (lambda a: a.__setitem__("opt_g/t", np.array(-1)), "t is -1"),
+        (lambda a: a.__setitem__("fixed_z", a["fixed_z"][0]), "fixed_z has shape"),
+    ],
+    ids=["nan-weights", "negative-step", "flat-latents"],
+)
+def test_resume_refuses_damaged_state(
+    tiny_mnist, tmp_path, capsys, monkeypatch, change, fragment
+):
+    run = interrupted_run(tmp_path, monkeypatch)
+    rewrite_checkpoint(run, change)
+    before = digest(run)
+    capsys.readouterr()
+
+    assert main(["--resume", str(run), "--no-progress"]) == 2
+    one_line_error(capsys, fragment)
+    assert digest(run) == before
+
+
+def test_an_array_claiming_terabytes_is_refused(tiny_mnist, tmp_path, capsys):
+    import io
+    import zipfile
+
+    run = tmp_path / "run"
+    assert main(["--dry-run", "--out", str(run)]) == 0
+
+    # an .npy header that claims 10^11 float32 values, followed by a few bytes
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f4", "fortran_order": False, "shape": (10**11,)}
+    )
+    with zipfile.ZipFile(run / "checkpoint.npz") as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    members["fixed_z.npy"] = header.getvalue() + b"\0" * 64
+    with zipfile.ZipFile(run / "checkpoint.npz", "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    capsys.readouterr()
+
+    assert generate([str(run), "--out", str(tmp_path / "s.png")]) == 2
+    one_line_error(capsys, "claims more memory than this machine has")
+
+
+def test_other_pictures_in_samples_stay_out_of_the_animation(tiny_mnist, tmp_path):
+    from PIL import Image
+
+    run = tmp_path / "run"
+    (run / "samples").mkdir(parents=True)
+    (run / "samples" / "mine.png").write_text("not a picture")
+    Image.new("L", (50, 30)).save(run / "samples" / "zz_mine.png")
+
+    assert main(SMALL + ["--epochs", "1", "--out", str(run), "--overwrite"]) == 0
+    with Image.open(run / "progress.gif") as gif:
+        assert gif.n_frames == 1
+    assert (run / "samples" / "mine.png").read_text() == "not a picture"
