@@ -49,6 +49,16 @@ MIN_TRAIN = 5 * MIN_SET  # a fifth is held out (twice without a test split)
 PROTECTED = ("checkpoint.npz", "config.json", "metrics.jsonl")
 
 
+def has_test_files(folder):
+    """True if ``folder`` holds any of the MNIST test split's files."""
+    names = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+    return os.path.isdir(folder) and any(
+        os.path.exists(os.path.join(folder, name + ext))
+        for name in names
+        for ext in ("", ".gz")
+    )
+
+
 def reference_sets(data, classes=None, subset=None):
     """Real digits to compare with: a dict of uint8 image arrays and a label.
 
@@ -73,6 +83,10 @@ def reference_sets(data, classes=None, subset=None):
     try:
         test, _ = load_mnist(data, split="test", classes=classes)
     except DataError:
+        # no test split is fine (the offline digits have none); a damaged one
+        # must be reported, not replaced by training digits without a word
+        if data and has_test_files(data):
+            raise
         return {
             "train": train,
             "reference": full[-held:],

@@ -144,3 +144,16 @@ def test_an_npz_without_training_images(run_dir, tmp_path, capsys):
     )
     err = one_line_error(capsys, [run_dir, "--n", "50", "--data", path])
     assert "no train images" in err
+
+
+def test_a_damaged_test_split_is_reported_not_replaced(run_dir, tiny_mnist, capsys):
+    # the tiny folder has no test split: evaluate falls back to training digits
+    args = [run_dir, "--n", "50", "--no-parzen", "--data", tiny_mnist]
+    assert main([str(a) for a in args]) == 0
+    capsys.readouterr()
+
+    # a test images file that is not gzip at all must be named, not skipped
+    (tiny_mnist / "t10k-images-idx3-ubyte.gz").write_bytes(b"damaged")
+    write_idx(tiny_mnist / "t10k-labels-idx1-ubyte.gz", np.arange(100) % 10, 2049)
+    err = one_line_error(capsys, args)
+    assert "t10k-images-idx3-ubyte.gz" in err
