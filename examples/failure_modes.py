@@ -25,6 +25,7 @@ of a shrinking gradient from the weights: the raw norm still shows it, and the
 alarms watch the raw norm.
 """
 
+import dataclasses
 import math
 import os
 import sys
@@ -35,7 +36,12 @@ from scratchgan.cli import ArgumentParser, path_arg, positive_int, setup_logging
 from scratchgan.config import ConfigError, TrainConfig
 from scratchgan.errors import ScratchganError
 from scratchgan.loop import Divergence
-from scratchgan.trainer import check_out_dir, load_training_images, train
+from scratchgan.trainer import (
+    check_out_dir,
+    images_per_step,
+    load_training_images,
+    train,
+)
 from scratchgan.viz import read_metrics
 
 RUNS = [
@@ -69,18 +75,17 @@ def plan(args):
     count = len(load_training_images(base))
     runs = []
     for name, overrides in RUNS:
-        per_step = args.batch_size * overrides.get("d_steps", 1)
+        cfg = TrainConfig(**common, **overrides)
+        per_step = images_per_step(cfg)
         steps_per_epoch = count // per_step
         if steps_per_epoch == 0:
             raise ScratchganError(
                 f"--subset {args.subset}: the {count} training digits loaded make "
                 f"no step of the {name!r} run, which takes {per_step} a step "
-                f"({overrides.get('d_steps', 1)} D steps of --batch-size "
-                f"{args.batch_size})"
+                f"({cfg.d_steps} D steps of --batch-size {args.batch_size})"
             )
-        cfg = TrainConfig(
-            epochs=math.ceil(args.steps / steps_per_epoch), **common, **overrides
-        )
+        epochs = math.ceil(args.steps / steps_per_epoch)
+        cfg = dataclasses.replace(cfg, epochs=epochs)
         out = os.path.join(args.out, name.replace(", ", "-").replace(" ", "-"))
         check_out_dir(out, overwrite=True)
         runs.append((name, cfg, out, steps_per_epoch))

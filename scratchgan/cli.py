@@ -4,7 +4,7 @@ import argparse
 import logging
 import sys
 
-from .errors import ScratchganError
+from .errors import ScratchganError, escape_newlines
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -106,12 +106,9 @@ def setup_logging():
 
 
 def fail(prog, error, status=2):
-    """Print ``error`` as one line on stderr and return ``status``.
-
-    A line break inside the message (a path may hold one) is printed as \\n.
-    """
-    message = str(error).replace("\n", "\\n")
-    sys.stderr.write(f"{prog}: error: {message}\n")
+    """Print ``error`` as one line on stderr and return ``status`` (a line break
+    inside it, which a path may hold, is written as \\n)."""
+    sys.stderr.write(f"{prog}: error: {escape_newlines(str(error))}\n")
     return status
 
 

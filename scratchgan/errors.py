@@ -6,6 +6,11 @@ and say what is wrong with it.
 """
 
 
+def escape_newlines(text):
+    """``text`` with line breaks written as \\n and \\r, so it stays one line."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 class ScratchganError(Exception):
     """A problem with the user's input, reported as one line without a traceback."""
 

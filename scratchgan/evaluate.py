@@ -37,8 +37,8 @@ from .cli import (
 )
 from .data import load_mnist, to_uint8
 from .data.formats import is_zip
-from .data.mnist import escape_newlines
 from .errors import CheckpointError, DataError, ScratchganError
+from .loop import generate_in_batches
 
 PROG = "scratchgan-evaluate"
 N_NEIGHBOURS = 8
@@ -114,15 +114,11 @@ def reference_sets(data, classes=None, subset=None):
     }
 
 
-def generate(G, n, latent_dim, seed, batch_size=500):
+def generate(G, n, latent_dim, seed):
     """n samples (n, 1, 28, 28) in [-1, 1] from G in eval mode."""
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((n, latent_dim), dtype=np.float32)
-    out = [
-        G.forward(z[lo : lo + batch_size], training=False)
-        for lo in range(0, n, batch_size)
-    ]
-    return np.concatenate(out)
+    return generate_in_batches(G, z)
 
 
 def evaluate(G, latent_dim, sets, n=10000, seed=0, parzen=True, classifier=None):
@@ -321,7 +317,7 @@ def main(argv=None):
     setup_logging()
 
     def error(msg):
-        return fail(PROG, escape_newlines(str(msg)))
+        return fail(PROG, msg)
 
     if args.n < 2:
         return error(f"--n {args.n}: need at least 2 samples to fit a Gaussian")

@@ -16,7 +16,6 @@ from .cli import (
 from .errors import CheckpointError, ScratchganError
 
 PROG = "scratchgan-generate"
-BATCH = 500  # images per generator pass
 
 
 def build_parser():
@@ -119,6 +118,7 @@ def main(argv=None):
         return fail(PROG, f"--out {args.out}: folder {folder} does not exist")
     try:
         from .data import to_uint8
+        from .loop import generate_in_batches
         from .viz import grid, save_png
 
         G, cfg = load_generator(args.source)
@@ -130,15 +130,7 @@ def main(argv=None):
         else:
             z = rng.standard_normal((args.n, cfg.latent_dim), dtype=np.float32)
             nrow = min(args.nrow or 8, len(z))
-        # in batches, so memory stays flat for any --n (the generator's feature
-        # maps take about 260 KB per image); eval mode makes each image
-        # independent of the batch it is drawn in
-        images = np.concatenate(
-            [
-                to_uint8(G.forward(z[i : i + BATCH], training=False))
-                for i in range(0, len(z), BATCH)
-            ]
-        )
+        images = to_uint8(generate_in_batches(G, z))
         if ext == ".npy":
             tmp = args.out + ".tmp.npy"
             np.save(tmp, images)

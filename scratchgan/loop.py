@@ -30,6 +30,20 @@ def draw_noise(rng, n, latent_dim):
     return rng.standard_normal((n, latent_dim), dtype=np.float32)
 
 
+def generate_in_batches(G, z, batch_size=500):
+    """G(z) in eval mode, batch_size latents at a time, so memory stays flat for
+    any number of samples. z: (n, latent_dim) -> (n, 1, 28, 28) in [-1, 1].
+
+    In eval mode BatchNorm uses its running statistics, so each image is the
+    same whichever batch it is drawn in.
+    """
+    out = [
+        G.forward(z[lo : lo + batch_size], training=False)
+        for lo in range(0, len(z), batch_size)
+    ]
+    return np.concatenate(out)
+
+
 def through_frozen(D, dlogits):
     """dloss/dimages through D, leaving D's parameter gradients untouched."""
     D.freeze(True)

@@ -453,7 +453,7 @@ class Run:
         """
         cfg = self.cfg
         self.probe = Probe(self, images)
-        per_step = cfg.batch_size * (1 if cfg.update == "simultaneous" else cfg.d_steps)
+        per_step = images_per_step(cfg)
         steps = steps_per_epoch(cfg, len(images))
         with StopRequest() as stop:
             while self.epoch < cfg.epochs:
@@ -547,9 +547,14 @@ class Run:
         return metrics
 
 
+def images_per_step(cfg):
+    """Real images one training step takes: a batch per discriminator step."""
+    return cfg.batch_size * (1 if cfg.update == "simultaneous" else cfg.d_steps)
+
+
 def steps_per_epoch(cfg, n_images):
     """Training steps in one epoch over ``n_images``; ScratchganError if none."""
-    per_step = cfg.batch_size * (1 if cfg.update == "simultaneous" else cfg.d_steps)
+    per_step = images_per_step(cfg)
     if n_images < per_step:
         # --dry-run sets the batch size itself, so name it rather than a flag
         # the user never gave

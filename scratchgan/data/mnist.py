@@ -26,7 +26,7 @@ import numpy as np
 
 from scratchgan.data import download as dl
 from scratchgan.data import formats
-from scratchgan.errors import DataError
+from scratchgan.errors import DataError, escape_newlines
 
 logger = logging.getLogger("scratchgan")
 
@@ -54,11 +54,6 @@ def cache_dir():
 def keras_npz_path():
     """Where `keras.datasets.mnist.load_data()` keeps its download."""
     return Path.home() / ".keras" / "datasets" / NPZ_NAME
-
-
-def escape_newlines(text):
-    """``text`` with line breaks written as \\n and \\r, so it stays one line."""
-    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _find(folder, stem):
