@@ -68,12 +68,17 @@ def sgemm_gflops(n=2048, repeats=5):
     return 2 * n**3 / np.median(times) / 1e9
 
 
-def conv_layers(model_name):
-    """(name, layer, input shape) for every conv layer of the preset's G and D."""
+def build_nets(model_name):
+    """The preset's generator and discriminator, from seed 0."""
     preset = MODELS[model_name]
     rng = np.random.default_rng(0)
     G = build_generator(rng=rng, **preset["generator"])
     D = build_discriminator(rng=rng, **preset["discriminator"])
+    return G, D
+
+
+def convolutions(G, D):
+    """(name, layer, input shape) for every conv layer of G and D."""
     found = []
     for net, model, shape in (("G", G, (100,)), ("D", D, (1, 28, 28))):
         for name, layer in zip(model.names, model.layers):
@@ -81,6 +86,11 @@ def conv_layers(model_name):
                 found.append((f"{net}.{name}", layer, shape))
             shape = layer.output_shape(shape)
     return found
+
+
+def conv_layers(model_name):
+    """(name, layer, input shape) for every conv layer of the preset's G and D."""
+    return convolutions(*build_nets(model_name))
 
 
 def storage_order(a):
@@ -93,7 +103,7 @@ def stored_as(a, order):
     return np.ascontiguousarray(a.transpose(order)).transpose(np.argsort(order))
 
 
-def training_orders(model_name, layers):
+def training_orders(model_name):
     """{layer name: (storage order of x, of dout)} as a training step hands them.
 
     Between layers scratchgan keeps feature maps channels-last, or in the tap
@@ -101,22 +111,10 @@ def training_orders(model_name, layers):
     that training never makes. One forward and backward pass of G and D (D fed
     G's images, as in G's step) records what each conv layer receives.
     """
-    preset = MODELS[model_name]
-    rng = np.random.default_rng(0)
-    G = build_generator(rng=rng, **preset["generator"])
-    D = build_discriminator(rng=rng, **preset["discriminator"])
+    G, D = build_nets(model_name)
     N = BATCH[model_name]
     orders = {}
-
-    # the conv layers of these fresh nets, in the order conv_layers lists them
-    fresh = [
-        (f"{net}.{name}", layer)
-        for net, model in (("G", G), ("D", D))
-        for name, layer in zip(model.names, model.layers)
-        if isinstance(layer, (Conv2D, Conv2DTranspose))
-    ]
-    assert [name for name, _ in fresh] == [name for name, _, _ in layers]
-    for name, layer in fresh:
+    for name, layer, _ in convolutions(G, D):
 
         def forward(x, training=True, name=name, f=layer.forward):
             orders[name] = (storage_order(x),)
@@ -128,7 +126,7 @@ def training_orders(model_name, layers):
 
         layer.forward, layer.backward = forward, backward
 
-    z = rng.standard_normal((N, 100), dtype=np.float32)
+    z = np.random.default_rng(0).standard_normal((N, 100), dtype=np.float32)
     fake = G.forward(z)
     p = D.forward(fake)
     G.backward(D.backward(np.ones_like(p)), input_grad=False)
@@ -256,7 +254,7 @@ def main(argv=None):
             rng = np.random.default_rng(0)
             layers = conv_layers(model_name)
             if model_name not in orders:
-                orders[model_name] = training_orders(model_name, layers)
+                orders[model_name] = training_orders(model_name)
             for name, layer, in_shape in layers:
                 out_shape, pt, pl, flops = geometry(layer, in_shape)
                 x = rng.standard_normal((N,) + tuple(in_shape), dtype=np.float32)
